@@ -1,0 +1,213 @@
+#pragma once
+// The chat room: the one owner of chat state. Events come in (a client message, a connect, a
+// disconnect, a timer tick) with the current time; deliveries come out (which session gets
+// which serialized payload). No sockets, no threads, no clock of its own, so every rule of
+// the protocol is unit-testable and a replay of events is deterministic.
+
+#include "auth/jwt.hpp"
+#include "chat/protocol.hpp"
+#include "config/settings.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace barertc::chat {
+
+using SessionId = std::uint64_t;
+using Time = std::chrono::system_clock::time_point;
+
+enum class PayloadKind : std::uint8_t {
+    Message,  // delivered in order
+    WhoList,  // a newer who list may replace an older one still waiting in the outbox
+};
+
+struct Delivery {
+    SessionId to;
+    Payload payload;
+    PayloadKind kind = PayloadKind::Message;
+};
+
+// What one event produced. The transport hands each delivery to the recipient's outbox.
+struct Output {
+    std::vector<Delivery> deliveries;
+
+    void send(SessionId to, Payload p, PayloadKind kind = PayloadKind::Message) {
+        deliveries.push_back({to, std::move(p), kind});
+    }
+};
+
+struct ConnectionInfo {
+    std::string remote_address;  // for logs and per-IP limits
+};
+
+struct Statistics {
+    std::int64_t user_count = 0;
+    std::vector<std::string> usernames;
+    std::int64_t blue_cameras = 0;
+    std::int64_t red_cameras = 0;
+};
+
+class Room {
+public:
+    // `first_message_id` is the id the first message gets (decisions.md §1: above both the
+    // start time and every id already stored). `seed` feeds the open-secret generator.
+    Room(std::shared_ptr<const config::Settings> settings, Time started_at,
+         std::int64_t first_message_id, std::uint64_t seed = std::random_device{}());
+
+    // Settings are swapped whole on reload.
+    void set_settings(std::shared_ptr<const config::Settings> settings);
+    const config::Settings& settings() const { return *settings_; }
+
+    void connect(SessionId id, ConnectionInfo info);
+    void disconnect(SessionId id, Time now, Output& out);
+    void handle(SessionId id, const ClientMessage& msg, Time now, Output& out);
+
+    // The 30 s keep-alive of one connection: a ping, with a refreshed token for sessions that
+    // carry claims (protocol.md §16).
+    void ping(SessionId id, Time now, Output& out);
+
+    // Periodic housekeeping (about once a second): the full who-list round that ends the
+    // reboot grace (protocol.md §19).
+    void tick(Time now, Output& out);
+
+    // Who lists are coalesced: changes only mark them dirty; the transport calls flush_who at
+    // most once per debounce interval.
+    bool who_dirty() const { return who_dirty_; }
+    void flush_who(Output& out);
+
+    // Web API support.
+    Statistics statistics() const;
+    void cache_blocklist(const std::string& username, std::vector<std::string> blocklist);
+    std::vector<std::string> cached_blocklist(const std::string& username) const;
+
+    // Introspection for the transport and tests.
+    bool is_authenticated(SessionId id) const;
+    std::string username_of(SessionId id) const;
+    std::size_t connection_count() const { return subscribers_.size(); }
+    std::size_t online_count() const { return by_name_.size(); }
+    std::int64_t next_message_id() const { return next_message_id_; }
+
+    // Reboot grace (protocol.md §19).
+    static constexpr std::chrono::seconds kWhoGrace{15};
+    static constexpr std::chrono::seconds kWhoGraceRound{16};
+    static constexpr std::chrono::seconds kPresenceGrace{30};
+
+private:
+    struct TokenBucket {
+        double tokens = 0;
+        Time last{};
+        bool primed = false;
+    };
+
+    struct Subscriber {
+        SessionId id = 0;
+        ConnectionInfo info;
+        std::string username;
+        bool authenticated = false;
+        std::string status = "online";
+        std::int64_t video = 0;
+        bool dnd = false;
+        std::int64_t login_at = 0;
+        std::optional<auth::Claims> claims;
+        // Per-session relations, by username (protocol.md §9–§11).
+        std::unordered_set<std::string> muted, blocked, booted, invited;
+        std::unordered_set<std::int64_t> owned_messages;
+        bool unblockable = false;  // an operator who ran /unmute-all
+        TokenBucket rate;
+
+        bool is_op() const { return claims && claims->op; }
+        bool is_vip() const { return claims && claims->vip; }
+    };
+
+    struct EchoEntry {
+        std::string channel;
+        std::string username;
+        std::string message;
+        std::int64_t msg_id = 0;
+        std::int64_t unix_time = 0;
+    };
+
+    using Handler = void (Room::*)(Subscriber&, const ClientMessage&, Time, Output&);
+    static const std::unordered_map<std::string_view, Handler>& handlers();
+
+    // Actions.
+    void on_login(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_message(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_me(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_open(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_relay(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_boot(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_unboot(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_mute(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_unmute(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_block(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_blocklist(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_video_invite(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_takeback(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_react(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_ping(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+
+    // Steps shared by several actions.
+    void send_login_burst(Subscriber& s, Time now, Output& out);
+    void send_direct_message(Subscriber& s, const ClientMessage& m, std::string html,
+                             std::int64_t msg_id, Output& out);
+    void broadcast(std::string_view subject, std::string_view channel, const Payload& payload,
+                   Output& out) const;
+    void broadcast_presence(std::string_view username, std::string_view text, Time now,
+                            Output& out);
+    void mark_who_dirty(Time now);
+    void deauthenticate(Subscriber& s);
+    bool allow_message_rate(Subscriber& s, Time now);
+    std::string rename_if_taken(const std::string& name, SessionId self) const;
+
+    // Relations.
+    bool is_blocked(const Subscriber& a, const Subscriber& b) const;
+    void add_relation(std::unordered_set<std::string>& set, const std::string& name);
+    void remove_relation(std::unordered_set<std::string>& set, const std::string& name);
+    void drop_relations(Subscriber& s);
+    bool has_relations(const Subscriber& s) const;
+
+    // Who list.
+    std::int64_t who_video_for(const Subscriber& u, const Subscriber& r) const;
+    void append_who_entry(std::string& out, const Subscriber& u, std::int64_t video,
+                          bool show_vip) const;
+
+    // Moderation rules (protocol.md §15).
+    config::ModerationRule effective_rule(const Subscriber& s) const;
+
+    Subscriber* find(SessionId id);
+    const Subscriber* find(SessionId id) const;
+    Subscriber* find_online(std::string_view username);
+    const Subscriber* find_online(std::string_view username) const;
+    bool in_grace(Time now, std::chrono::seconds grace) const { return now < started_at_ + grace; }
+
+    std::shared_ptr<const config::Settings> settings_;
+    Time started_at_;
+    std::int64_t next_message_id_;
+    std::mt19937_64 rng_;
+
+    std::unordered_map<SessionId, Subscriber> subscribers_;
+    // Authenticated sessions by name, in byte order: the who list's order.
+    std::map<std::string, SessionId, std::less<>> by_name_;
+    // How many relation sets (mute, block, boot, invite) name a user: lets fan-out and who
+    // lists skip per-recipient work for the common case of a user nobody singled out.
+    std::unordered_map<std::string, int> referenced_;
+
+    std::unordered_map<std::string, std::deque<EchoEntry>> echo_;
+    std::unordered_map<std::string, Time> bans_;
+    std::unordered_map<std::string, std::vector<std::string>> cached_blocklists_;
+
+    bool who_dirty_ = false;
+    bool grace_round_done_ = false;
+};
+
+}  // namespace barertc::chat

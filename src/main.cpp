@@ -1,0 +1,157 @@
+// BareRTC server: a webcam chat room that plugs into an existing website.
+
+#include "api/web_api.hpp"
+#include "config/live_settings.hpp"
+#include "config/settings.hpp"
+#include "net/chat_service.hpp"
+#include "net/listener.hpp"
+#include "util/time_format.hpp"
+#include "web/pages.hpp"
+#include "web/site.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+using namespace barertc;
+
+// The original takes Go-style flags with one dash (-address, -debug); CLI11 wants two.
+std::vector<std::string> normalize_flags(int argc, char** argv) {
+    std::vector<std::string> args;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        for (const char* name : {"address", "debug", "threads", "settings"}) {
+            const std::string single = std::string("-") + name;
+            if (a == single || a.starts_with(single + "=")) a = "-" + a;
+        }
+        args.push_back(std::move(a));
+    }
+    std::reverse(args.begin(), args.end());  // CLI11 parses a reversed vector
+    return args;
+}
+
+net::HttpOptions http_options(const config::Settings& s) {
+    net::HttpOptions o;
+    o.header_limit = static_cast<std::uint32_t>(std::max<std::int64_t>(1024, s.limits.http_header_bytes));
+    o.body_limit = static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.limits.http_body_bytes));
+    o.header_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
+    o.idle_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_idle_timeout));
+    o.use_x_forwarded_for = s.use_x_forwarded_for;
+    return o;
+}
+
+net::WebSocketOptions websocket_options(const config::Settings& s) {
+    net::WebSocketOptions o;
+    o.read_limit = static_cast<std::size_t>(std::max<std::int64_t>(1024, s.websocket_read_limit));
+    o.send_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.websocket_send_timeout));
+    o.handshake_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
+    o.outbox.soft_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_soft_bytes));
+    o.outbox.soft_duration = std::chrono::seconds(std::max<std::int64_t>(0, s.limits.outbox_soft_seconds));
+    o.outbox.hard_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_hard_bytes));
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"BareRTC: a webcam chat room server for your website"};
+    std::string address = ":9000";
+    bool debug = false;
+    unsigned threads = 1;
+    std::string settings_path = "settings.toml";
+    app.add_option("--address", address, "Address to listen on, like :9000 or 127.0.0.1:9000")
+        ->capture_default_str();
+    app.add_flag("--debug", debug, "Log debug messages");
+    app.add_option("--threads", threads, "Threads serving network I/O")->capture_default_str();
+    app.add_option("--settings", settings_path, "Path of settings.toml")->capture_default_str();
+    try {
+        app.parse(normalize_flags(argc, argv));
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    spdlog::set_level(debug ? spdlog::level::debug : spdlog::level::info);
+
+    config::Settings settings = config::default_settings();
+    const auto loaded = config::load_or_create(settings_path, settings);
+    if (!loaded.ok) {
+        std::cerr << "Error loading settings: " << loaded.error << "\n";
+        return 1;
+    }
+    for (const auto& key : loaded.unknown_keys) {
+        spdlog::warn("{}: unknown key \"{}\" is ignored", settings_path, key);
+    }
+    if (loaded.written) spdlog::info("wrote {} (settings version {})", settings_path, settings.version);
+    if (!loaded.write_error.empty()) spdlog::warn("could not write {}: {}", settings_path, loaded.write_error);
+    if (settings.jwt.enabled && settings.jwt.secret_key.empty()) {
+        std::cerr << "Error: [JWT] Enabled is true but [JWT] SecretKey is empty in "
+                  << settings_path << ": anyone could sign tokens. Set a long random secret.\n";
+        return 1;
+    }
+
+    boost::asio::ip::tcp::endpoint endpoint;
+    try {
+        endpoint = net::parse_listen_address(address);
+    } catch (const std::exception& e) {
+        std::cerr << "Error: bad --address \"" << address << "\": " << e.what() << "\n";
+        return 1;
+    }
+
+    config::LiveSettings live(settings);
+    boost::asio::io_context ioc;
+    const auto started = std::chrono::system_clock::now();
+    net::ChatService chat(ioc, live, started, timefmt::unix_seconds(started) + 1);
+    api::WebApi web_api(live, chat);
+    web::Pages pages(live, chat);
+    web::Site site(web_api, pages);
+    auto listener = std::make_shared<net::Listener>(
+        ioc, site, chat,
+        net::ListenerOptions{[&live] { return http_options(*live.get()); },
+                             [&live] { return websocket_options(*live.get()); }});
+    try {
+        try {
+            listener->listen(endpoint);
+        } catch (const boost::system::system_error&) {
+            // No IPv6 on this host: fall back to every IPv4 interface.
+            if (!endpoint.address().is_v6() || !endpoint.address().is_unspecified()) throw;
+            endpoint = {boost::asio::ip::address_v4::any(), endpoint.port()};
+            listener = std::make_shared<net::Listener>(
+                ioc, site, chat,
+                net::ListenerOptions{[&live] { return http_options(*live.get()); },
+                                     [&live] { return websocket_options(*live.get()); }});
+            listener->listen(endpoint);
+        }
+    } catch (const boost::system::system_error& e) {
+        std::cerr << "Error: cannot listen on " << address << ": " << e.what() << "\n";
+        return 1;
+    }
+    const auto local = listener->local_endpoint();
+    spdlog::info("BareRTC listening on port {} (http://{}:{})", local.port(),
+                 local.address().is_unspecified() ? "localhost" : local.address().to_string(),
+                 local.port());
+    std::cout << "Listening on port " << local.port() << std::endl;
+
+    chat.start();
+    listener->start();
+
+    boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code, int sig) {
+        spdlog::info("signal {}: shutting down", sig);
+        listener->stop();
+        chat.stop();
+        ioc.stop();
+    });
+
+    threads = std::max(1u, threads);
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : pool) t.join();
+    return 0;
+}

@@ -1,0 +1,117 @@
+#include "net/chat_service.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace barertc::net {
+
+namespace asio = boost::asio;
+
+ChatService::ChatService(asio::io_context& ioc, config::LiveSettings& settings,
+                         chat::Time started_at, std::int64_t first_message_id)
+    : ioc_(ioc),
+      strand_(asio::make_strand(ioc)),
+      settings_(settings),
+      room_(settings.get(), started_at, first_message_id),
+      who_timer_(strand_),
+      tick_timer_(strand_) {}
+
+void ChatService::start() {
+    asio::post(strand_, [this] { on_tick(); });
+}
+
+void ChatService::stop() {
+    asio::post(strand_, [this] {
+        stopped_ = true;
+        who_timer_.cancel();
+        tick_timer_.cancel();
+    });
+}
+
+void ChatService::attach(chat::SessionId id, std::weak_ptr<Connection> conn,
+                         chat::ConnectionInfo info) {
+    ++connections_;
+    asio::post(strand_, [this, id, conn = std::move(conn), info = std::move(info)]() mutable {
+        registry_.emplace(id, std::move(conn));
+        room_.connect(id, std::move(info));
+    });
+}
+
+void ChatService::detach(chat::SessionId id) {
+    --connections_;
+    asio::post(strand_, [this, id] {
+        registry_.erase(id);
+        chat::Output out;
+        room_.disconnect(id, std::chrono::system_clock::now(), out);
+        dispatch(out);
+    });
+}
+
+void ChatService::incoming(chat::SessionId id, chat::ClientMessage msg) {
+    asio::post(strand_, [this, id, msg = std::move(msg)] {
+        chat::Output out;
+        room_.handle(id, msg, std::chrono::system_clock::now(), out);
+        dispatch(out);
+    });
+}
+
+void ChatService::ping(chat::SessionId id) {
+    asio::post(strand_, [this, id] {
+        chat::Output out;
+        room_.ping(id, std::chrono::system_clock::now(), out);
+        dispatch(out);
+    });
+}
+
+void ChatService::with_room(std::function<void(chat::Room&, chat::Output&)> fn) {
+    asio::post(strand_, [this, fn = std::move(fn)] {
+        chat::Output out;
+        fn(room_, out);
+        dispatch(out);
+    });
+}
+
+void ChatService::settings_changed() {
+    asio::post(strand_, [this] { room_.set_settings(settings_.get()); });
+}
+
+void ChatService::dispatch(chat::Output& out) {
+    for (auto& d : out.deliveries) {
+        auto it = registry_.find(d.to);
+        if (it == registry_.end()) continue;
+        if (auto conn = it->second.lock()) conn->deliver(d.payload, d.kind);
+    }
+    out.deliveries.clear();
+    if (room_.who_dirty()) schedule_who_flush();
+}
+
+void ChatService::schedule_who_flush() {
+    if (who_flush_scheduled_ || stopped_) return;
+    who_flush_scheduled_ = true;
+    const auto debounce = std::chrono::milliseconds(
+        std::max<std::int64_t>(0, settings_.get()->limits.who_list_debounce_ms));
+    who_timer_.expires_after(debounce);
+    who_timer_.async_wait([this](boost::system::error_code ec) {
+        who_flush_scheduled_ = false;
+        if (ec || stopped_) return;
+        chat::Output out;
+        room_.flush_who(out);
+        dispatch(out);
+    });
+}
+
+void ChatService::on_tick() {
+    if (stopped_) return;
+    chat::Output out;
+    room_.tick(std::chrono::system_clock::now(), out);
+    dispatch(out);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [id, weak] : registry_) {
+        if (auto conn = weak.lock()) conn->check_health(now);
+    }
+    tick_timer_.expires_after(std::chrono::seconds(1));
+    tick_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) on_tick();
+    });
+}
+
+}  // namespace barertc::net

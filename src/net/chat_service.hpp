@@ -1,0 +1,64 @@
+#pragma once
+// Runs the Room on its own strand and carries its deliveries to the connections. This is the
+// only place where the chat core meets the transport: connections post events here, and the
+// room's output is handed to their outboxes.
+
+#include "chat/room.hpp"
+#include "config/live_settings.hpp"
+#include "net/connection.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+namespace barertc::net {
+
+class ChatService {
+public:
+    using Executor = boost::asio::io_context::executor_type;
+
+    ChatService(boost::asio::io_context& ioc, config::LiveSettings& settings,
+                chat::Time started_at, std::int64_t first_message_id);
+
+    // Starts the housekeeping timer (reboot grace, health checks).
+    void start();
+    void stop();
+
+    chat::SessionId new_session_id() { return next_id_.fetch_add(1) + 1; }
+
+    // All thread-safe: each posts to the room's strand.
+    void attach(chat::SessionId id, std::weak_ptr<Connection> conn, chat::ConnectionInfo info);
+    void detach(chat::SessionId id);
+    void incoming(chat::SessionId id, chat::ClientMessage msg);
+    void ping(chat::SessionId id);
+    // Runs `fn` on the room's strand with access to the room; its output is delivered.
+    void with_room(std::function<void(chat::Room&, chat::Output&)> fn);
+    // Picks up reloaded settings.
+    void settings_changed();
+
+    std::size_t connection_count() const { return connections_.load(); }
+
+private:
+    void dispatch(chat::Output& out);
+    void schedule_who_flush();
+    void on_tick();
+
+    boost::asio::io_context& ioc_;
+    boost::asio::strand<Executor> strand_;
+    config::LiveSettings& settings_;
+    chat::Room room_;
+    std::unordered_map<chat::SessionId, std::weak_ptr<Connection>> registry_;
+    boost::asio::steady_timer who_timer_;
+    boost::asio::steady_timer tick_timer_;
+    bool who_flush_scheduled_ = false;
+    bool stopped_ = false;
+    std::atomic<chat::SessionId> next_id_{0};
+    std::atomic<std::size_t> connections_{0};
+};
+
+}  // namespace barertc::net

@@ -1,0 +1,68 @@
+#pragma once
+// A connection's queue of frames waiting to be written, bounded in bytes rather than in
+// messages (design.md §4): a burst of small messages never drops a client, a client that
+// stopped reading is dropped once its backlog stays large. A who list still waiting is
+// replaced by a newer one instead of queuing both.
+
+#include "chat/room.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+namespace barertc::net {
+
+class Outbox {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    struct Limits {
+        std::size_t soft_bytes = 4 * 1024 * 1024;
+        std::chrono::seconds soft_duration{15};
+        std::size_t hard_bytes = 128 * 1024 * 1024;
+    };
+
+    enum class Push {
+        Queued,      // a write is already in flight; it will pick this frame up
+        StartWrite,  // the caller must start the writer
+        Overflow,    // the client is stuck: drop it
+        Closed,      // the connection is closing; the frame was discarded
+    };
+
+    explicit Outbox(Limits limits) : limits_(limits) {}
+
+    // Thread-safe: called by whoever delivers (the room's strand).
+    Push push(chat::Payload payload, chat::PayloadKind kind, Clock::time_point now);
+
+    // Called by the writer: the next frame to write, or nullopt when the queue is empty (the
+    // writer then stops, and the next push says StartWrite again).
+    std::optional<chat::Payload> next();
+
+    // True when the backlog has stayed above the soft limit for longer than allowed.
+    bool stuck(Clock::time_point now) const;
+
+    // Discards everything queued and refuses further frames.
+    void close();
+
+    std::size_t queued_bytes() const;
+    std::size_t queued_frames() const;
+
+private:
+    bool over_limits(Clock::time_point now);
+
+    const Limits limits_;
+    mutable std::mutex mutex_;
+    std::deque<chat::Payload> frames_;
+    std::size_t bytes_ = 0;
+    bool writing_ = false;
+    bool closed_ = false;
+    // Position of the waiting who list as an absolute sequence number (front_seq_ is the
+    // number of the frame at the front of the queue).
+    std::uint64_t front_seq_ = 0;
+    std::optional<std::uint64_t> who_seq_;
+    std::optional<Clock::time_point> over_soft_since_;
+};
+
+}  // namespace barertc::net

@@ -1,0 +1,68 @@
+#pragma once
+// One WebSocket client: reads frames and hands parsed messages to the chat service; writes
+// what the room delivers, one frame in flight at a time, from a byte-bounded outbox.
+
+#include "net/chat_service.hpp"
+#include "net/connection.hpp"
+#include "net/http_types.hpp"
+#include "net/outbox.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <atomic>
+#include <memory>
+
+namespace barertc::net {
+
+struct WebSocketOptions {
+    std::size_t read_limit = 41943040;
+    std::chrono::seconds send_timeout{10};
+    std::chrono::seconds handshake_timeout{30};
+    std::chrono::seconds ping_interval{30};
+    Outbox::Limits outbox;
+};
+
+class WebSocketSession : public Connection,
+                         public std::enable_shared_from_this<WebSocketSession> {
+public:
+    WebSocketSession(boost::beast::tcp_stream&& stream, ChatService& service,
+                     WebSocketOptions options, std::string remote_address);
+
+    void run(Request req);
+
+    void deliver(const chat::Payload& payload, chat::PayloadKind kind) override;
+    void check_health(std::chrono::steady_clock::time_point now) override;
+
+    // Close code and reason for a client that cannot keep up (protocol.md §17).
+    static constexpr std::string_view kTooSlowReason =
+        "connection too slow to keep up with messages";
+
+private:
+    void on_accept(boost::system::error_code ec);
+    void do_read();
+    void on_read(boost::system::error_code ec, std::size_t bytes);
+    void start_write();
+    void schedule_ping();
+    void close_slow();
+    void teardown();
+
+    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    boost::beast::flat_buffer buffer_;
+    ChatService& service_;
+    WebSocketOptions options_;
+    std::string remote_address_;
+    chat::SessionId id_;
+    Outbox outbox_;
+    boost::asio::steady_timer ping_timer_;
+    boost::asio::steady_timer kill_timer_;
+    // steady_clock nanoseconds when the write in flight started; 0 when idle.
+    std::atomic<std::int64_t> write_started_{0};
+    std::atomic<bool> closing_{false};
+    bool attached_ = false;
+    bool torn_down_ = false;
+};
+
+}  // namespace barertc::net

@@ -1,0 +1,60 @@
+#include "web/site.hpp"
+
+#include <vector>
+
+namespace barertc::web {
+
+using net::http::status;
+
+std::string clean_path(std::string_view path) {
+    if (path.empty()) return "/";
+    std::vector<std::string_view> parts;
+    std::size_t i = 0;
+    while (i <= path.size()) {
+        const auto slash = path.find('/', i);
+        const auto end = slash == std::string_view::npos ? path.size() : slash;
+        const auto part = path.substr(i, end - i);
+        if (part == "..") {
+            if (!parts.empty()) parts.pop_back();
+        } else if (!part.empty() && part != ".") {
+            parts.push_back(part);
+        }
+        if (slash == std::string_view::npos) break;
+        i = slash + 1;
+    }
+    std::string out;
+    for (const auto& p : parts) {
+        out.push_back('/');
+        out += p;
+    }
+    if (out.empty()) out = "/";
+    if (path.back() == '/' && out != "/") out.push_back('/');
+    return out;
+}
+
+void Site::handle(net::Request req, net::RequestContext ctx, net::Respond respond) {
+    const std::string_view target = req.target();
+    const auto query_at = target.find('?');
+    const std::string_view path = target.substr(0, query_at);
+    if (path.empty() || path.front() != '/') {
+        return respond(net::make_response(req, status::bad_request, "text/plain; charset=utf-8",
+                                          "400 Bad Request\n"));
+    }
+    if (const std::string clean = clean_path(path); clean != path) {
+        auto res = net::make_response(req, status::moved_permanently, "", "");
+        std::string location = clean;
+        if (query_at != std::string_view::npos) location += target.substr(query_at);
+        res.set(net::http::field::location, location);
+        return respond(std::move(res));
+    }
+    if (api_.handles(path)) return api_.handle(std::move(req), std::move(ctx), std::move(respond));
+    if (path == "/about") return pages_.about(req, std::move(respond));
+    if (path == "/logout") return pages_.logout(req, std::move(respond));
+    if (path.starts_with("/static/") || path.starts_with("/assets/")) {
+        return respond(net::make_response(req, status::not_found, "text/plain; charset=utf-8",
+                                          "404 page not found\n"));
+    }
+    pages_.index(std::move(req), std::move(respond));
+}
+
+}  // namespace barertc::web

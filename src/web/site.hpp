@@ -1,0 +1,24 @@
+#pragma once
+// The route table (api.md §1): exact paths for the API and pages, prefixes for static files,
+// and the chat page for everything else, like Go's ServeMux.
+
+#include "api/web_api.hpp"
+#include "net/http_types.hpp"
+#include "web/pages.hpp"
+
+namespace barertc::web {
+
+class Site : public net::HttpHandler {
+public:
+    Site(api::WebApi& api, Pages& pages) : api_(api), pages_(pages) {}
+    void handle(net::Request req, net::RequestContext ctx, net::Respond respond) override;
+
+private:
+    api::WebApi& api_;
+    Pages& pages_;
+};
+
+// Go's path.Clean for URL paths: collapses "//", "." and ".." and keeps a trailing slash.
+std::string clean_path(std::string_view path);
+
+}  // namespace barertc::web
