@@ -3,6 +3,7 @@
 #include "api/web_api.hpp"
 #include "config/live_settings.hpp"
 #include "config/settings.hpp"
+#include "chat/protocol.hpp"
 #include "net/chat_service.hpp"
 #include "net/listener.hpp"
 #include "util/time_format.hpp"
@@ -61,7 +62,7 @@ net::WebSocketOptions websocket_options(const config::Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"BareRTC: a webcam chat room server for your website"};
+    CLI::App app{"BareRTC: a webcam chat room server for your website", "barertc"};
     std::string address = ":9000";
     bool debug = false;
     unsigned threads = 1;
@@ -141,11 +142,13 @@ int main(int argc, char** argv) {
     listener->start();
 
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code, int sig) {
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+        if (ec) return;
         spdlog::info("signal {}: shutting down", sig);
         listener->stop();
-        chat.stop();
-        ioc.stop();
+        chat.shutdown(chat::chat_server_notice(
+                          "The chat server is restarting, you will be reconnected shortly."),
+                      std::chrono::seconds(5), [&ioc] { ioc.stop(); });
     });
 
     threads = std::max(1u, threads);

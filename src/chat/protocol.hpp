@@ -47,21 +47,21 @@ ParseResult parse_client_message(std::string_view text);
 // A server→client message being built. Views must outlive serialize(); the builder is meant to
 // be filled and serialized in one expression.
 struct OutMessage {
-    std::string_view action;
-    std::string_view channel;
-    std::string_view username;
-    std::string_view message;
-    std::string_view jwt;
-    std::string_view who_list_json;  // already-serialized array, written raw
+    std::string_view action{};
+    std::string_view channel{};
+    std::string_view username{};
+    std::string_view message{};
+    std::string_view jwt{};
+    std::string_view who_list_json{};  // already-serialized array, written raw
     bool who_list_present = false;
     std::int64_t video = 0;
     std::int64_t msg_id = 0;
-    std::string_view open_secret;
-    std::string_view timestamp;
-    std::string_view messages_json;  // already-serialized array for `echo`, written raw
-    std::string_view jwt_rules_json;  // already-serialized object for `ping`, written raw
-    std::string_view candidate;
-    std::string_view description;
+    std::string_view open_secret{};
+    std::string_view timestamp{};
+    std::string_view messages_json{};  // already-serialized array for `echo`, written raw
+    std::string_view jwt_rules_json{};  // already-serialized object for `ping`, written raw
+    std::string_view candidate{};
+    std::string_view description{};
 
     std::string serialize() const;
 };

@@ -628,7 +628,12 @@ std::string write_file(const fs::path& path, const Settings& settings) {
     struct stat st {};
     if (::stat(target.c_str(), &st) == 0) mode = st.st_mode & 07777;
 
-    const fs::path temp = dir / ("." + target.filename().string() + ".tmp-" + random_suffix());
+    // Built by appending: GCC 12 reports a false -Wrestrict for the chained operator+ here.
+    std::string temp_name = ".";
+    temp_name += target.filename().string();
+    temp_name += ".tmp-";
+    temp_name += random_suffix();
+    const fs::path temp = dir / temp_name;
     const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return "cannot create " + temp.string() + ": " + errno_text(errno);
 

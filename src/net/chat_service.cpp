@@ -70,6 +70,35 @@ void ChatService::with_room(std::function<void(chat::Room&, chat::Output&)> fn) 
     });
 }
 
+void ChatService::shutdown(chat::Payload notice, std::chrono::milliseconds deadline,
+                           std::function<void()> done) {
+    asio::post(strand_, [this, notice = std::move(notice), deadline, done = std::move(done)] {
+        stopped_ = true;
+        who_timer_.cancel();
+        tick_timer_.cancel();
+        for (auto& [id, weak] : registry_) {
+            if (auto conn = weak.lock()) {
+                conn->deliver(notice, chat::PayloadKind::Message);
+                conn->close_going_away();
+            }
+        }
+        shutdown_until_ = std::chrono::steady_clock::now() + deadline;
+        shutdown_done_ = done;
+        poll_shutdown();
+    });
+}
+
+// Runs on the strand until the connections are gone (detach() decrements the count as each
+// one closes) or the deadline has passed.
+void ChatService::poll_shutdown() {
+    if (connections_.load() == 0 || std::chrono::steady_clock::now() >= shutdown_until_) {
+        if (auto done = std::move(shutdown_done_)) done();
+        return;
+    }
+    tick_timer_.expires_after(std::chrono::milliseconds(20));
+    tick_timer_.async_wait([this](boost::system::error_code) { poll_shutdown(); });
+}
+
 void ChatService::settings_changed() {
     asio::post(strand_, [this] { room_.set_settings(settings_.get()); });
 }

@@ -38,6 +38,11 @@ public:
     void ping(chat::SessionId id);
     // Runs `fn` on the room's strand with access to the room; its output is delivered.
     void with_room(std::function<void(chat::Room&, chat::Output&)> fn);
+    // Graceful shutdown (decisions.md §4): every connection gets `notice`, then a 1001 close
+    // once its outbox is written. `done` runs on the room's strand when all are closed or
+    // `deadline` has passed.
+    void shutdown(chat::Payload notice, std::chrono::milliseconds deadline,
+                  std::function<void()> done);
     // Picks up reloaded settings.
     void settings_changed();
 
@@ -47,6 +52,7 @@ private:
     void dispatch(chat::Output& out);
     void schedule_who_flush();
     void on_tick();
+    void poll_shutdown();
 
     boost::asio::io_context& ioc_;
     boost::asio::strand<Executor> strand_;
@@ -57,6 +63,8 @@ private:
     boost::asio::steady_timer tick_timer_;
     bool who_flush_scheduled_ = false;
     bool stopped_ = false;
+    std::chrono::steady_clock::time_point shutdown_until_{};
+    std::function<void()> shutdown_done_;
     std::atomic<chat::SessionId> next_id_{0};
     std::atomic<std::size_t> connections_{0};
 };

@@ -15,6 +15,8 @@ public:
     // Called about once a second: drop the client if a write has stalled or its backlog has
     // stayed too large.
     virtual void check_health(std::chrono::steady_clock::time_point now) = 0;
+    // Server shutdown: write what is queued, then close as "going away" (1001).
+    virtual void close_going_away() = 0;
 };
 
 }  // namespace barertc::net

@@ -104,7 +104,10 @@ void WebSocketSession::deliver(const chat::Payload& payload, chat::PayloadKind k
 void WebSocketSession::start_write() {
     if (torn_down_) return;
     auto next = outbox_.next();
-    if (!next) return;
+    if (!next) {
+        if (close_when_drained_) close_with(websocket::close_code::going_away);
+        return;
+    }
     write_started_ = steady_ns(std::chrono::steady_clock::now());
     ws_.text(true);
     const auto& frame = **next;
@@ -131,13 +134,29 @@ void WebSocketSession::check_health(std::chrono::steady_clock::time_point now) {
     }
 }
 
+void WebSocketSession::close_going_away() {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+        if (self->torn_down_) return;
+        self->close_when_drained_ = true;
+        // Nothing in flight: close now; otherwise the writer closes once the outbox is empty.
+        if (self->write_started_ == 0 && self->outbox_.queued_frames() == 0) {
+            self->close_with(websocket::close_code::going_away);
+        }
+    });
+}
+
 void WebSocketSession::close_slow() {
-    if (closing_.exchange(true) || torn_down_) return;
+    if (torn_down_ || closing_) return;
     spdlog::info("websocket {} ({}): too slow, dropping with {} queued bytes", id_,
                  remote_address_, outbox_.queued_bytes());
+    close_with(websocket::close_reason(websocket::close_code::policy_error,
+                                       std::string(kTooSlowReason)));
+}
+
+void WebSocketSession::close_with(websocket::close_reason reason) {
+    if (closing_.exchange(true) || torn_down_) return;
     outbox_.close();
-    ws_.async_close(websocket::close_reason(websocket::close_code::policy_error,
-                                            std::string(kTooSlowReason)),
+    ws_.async_close(reason,
                     [self = shared_from_this()](boost::system::error_code) { self->teardown(); });
     // A client that stopped reading never lets the close frame out: cut the socket.
     kill_timer_.expires_after(std::chrono::seconds(2));

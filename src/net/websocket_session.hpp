@@ -35,6 +35,7 @@ public:
 
     void deliver(const chat::Payload& payload, chat::PayloadKind kind) override;
     void check_health(std::chrono::steady_clock::time_point now) override;
+    void close_going_away() override;
 
     // Close code and reason for a client that cannot keep up (protocol.md §17).
     static constexpr std::string_view kTooSlowReason =
@@ -47,6 +48,7 @@ private:
     void start_write();
     void schedule_ping();
     void close_slow();
+    void close_with(boost::beast::websocket::close_reason reason);
     void teardown();
 
     boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
@@ -62,6 +64,7 @@ private:
     std::atomic<std::int64_t> write_started_{0};
     std::atomic<bool> closing_{false};
     bool attached_ = false;
+    bool close_when_drained_ = false;
     bool torn_down_ = false;
 };
 
