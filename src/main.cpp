@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 namespace {
@@ -57,6 +58,39 @@ net::WebSocketOptions websocket_options(const config::Settings& s) {
     o.outbox.soft_duration = std::chrono::seconds(std::max<std::int64_t>(0, s.limits.outbox_soft_seconds));
     o.outbox.hard_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_hard_bytes));
     return o;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+}
+
+// Re-reads the settings over the running ones; on a parse error the running settings stay.
+void reload_settings(const std::string& path, config::LiveSettings& live) {
+    config::Settings next = *live.get();
+    const auto result = config::load_or_create(path, next);
+    if (!result.ok) {
+        spdlog::error("reload of {} failed, keeping the running settings: {}", path, result.error);
+        return;
+    }
+    for (const auto& key : result.unknown_keys) {
+        spdlog::warn("{}: unknown key \"{}\" is ignored", path, key);
+    }
+    const auto before = lines_of(config::to_toml(*live.get()));
+    const auto after = lines_of(config::to_toml(next));
+    std::size_t changed = 0;
+    for (const auto& line : after) {
+        if (std::find(before.begin(), before.end(), line) == before.end() &&
+            !line.starts_with("AdminAPIKey") && !line.starts_with("SecretKey") &&
+            !line.starts_with("SharedSecret")) {
+            spdlog::info("reload: {}", line);
+            ++changed;
+        }
+    }
+    spdlog::info("reloaded {} ({} changed lines)", path, changed);
+    live.set(std::move(next));
 }
 
 }  // namespace
@@ -150,6 +184,18 @@ int main(int argc, char** argv) {
                           "The chat server is restarting, you will be reconnected shortly."),
                       std::chrono::seconds(5), [&ioc] { ioc.stop(); });
     });
+
+    // SIGHUP reloads settings.toml like /reconfigure (decisions.md §5).
+    boost::asio::signal_set hangup(ioc, SIGHUP);
+    std::function<void()> wait_for_hangup = [&] {
+        hangup.async_wait([&](boost::system::error_code ec, int) {
+            if (ec) return;
+            reload_settings(settings_path, live);
+            chat.settings_changed();
+            wait_for_hangup();
+        });
+    };
+    wait_for_hangup();
 
     threads = std::max(1u, threads);
     std::vector<std::thread> pool;
