@@ -158,6 +158,8 @@ void Room::deauthenticate(Subscriber& s) {
     if (s.authenticated) by_name_.erase(s.username);
     s.authenticated = false;
     s.username.clear();
+    // A signed-out or kicked socket must not keep receiving freshly signed tokens in pings.
+    s.claims.reset();
 }
 
 void Room::handle(SessionId id, const ClientMessage& msg, Time now, Output& out) {
@@ -246,7 +248,9 @@ void Room::on_login(Subscriber& s, const ClientMessage& m, Time now, Output& out
         s.authenticated = false;
     }
 
-    if (claims) {
+    // Only a token that names its user (`sub`) claims that name; a valid token without `sub`
+    // logs in as "anonymous" and is renamed like a guest (protocol.md §8, as the original).
+    if (claims && !claims->sub.empty()) {
         if (Subscriber* older = find_online(name); older && older->id != s.id) {
             out.send(older->id, chat_server_notice(kSignedOutElsewhere));
             out.send(older->id, disconnect_payload());
@@ -563,15 +567,17 @@ void Room::on_open(Subscriber& s, const ClientMessage& m, Time /*now*/, Output& 
                                     .serialize()));
 }
 
-// candidate, sdp, watch, unwatch: relayed to the named user as coming from the sender.
+// candidate, sdp, watch, unwatch: relayed to the named user as coming from the sender, with
+// only the field that action carries (protocol.md §5.6: no other fields).
 void Room::on_relay(Subscriber& s, const ClientMessage& m, Time /*now*/, Output& out) {
     const Subscriber* target = find_online(m.username);
     if (!target) return;
-    out.send(target->id, make_payload(OutMessage{.action = m.action,
-                                                 .username = s.username,
-                                                 .candidate = m.candidate,
-                                                 .description = m.description}
-                                          .serialize()));
+    out.send(target->id,
+             make_payload(OutMessage{.action = m.action,
+                                     .username = s.username,
+                                     .candidate = m.action == "candidate" ? m.candidate : "",
+                                     .description = m.action == "sdp" ? m.description : ""}
+                              .serialize()));
 }
 
 void Room::on_boot(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
