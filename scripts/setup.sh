@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev libgtest-dev libssl-dev
-  libcmark-gfm-dev libcmark-gfm-extensions-dev libre2-dev
+  libcmark-gfm-dev libcmark-gfm-extensions-dev libre2-dev libvips-dev libsqlite3-dev
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include "api/web_api.hpp"
 #include "config/live_settings.hpp"
 #include "config/settings.hpp"
+#include "media/image.hpp"
 #include "chat/protocol.hpp"
 #include "net/chat_service.hpp"
 #include "net/listener.hpp"
@@ -12,7 +13,10 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <glib.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -68,12 +72,12 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 // Re-reads the settings over the running ones; on a parse error the running settings stay.
-void reload_settings(const std::string& path, config::LiveSettings& live) {
+std::string reload_settings(const std::string& path, config::LiveSettings& live) {
     config::Settings next = *live.get();
     const auto result = config::load_or_create(path, next);
     if (!result.ok) {
         spdlog::error("reload of {} failed, keeping the running settings: {}", path, result.error);
-        return;
+        return result.error;
     }
     for (const auto& key : result.unknown_keys) {
         spdlog::warn("{}: unknown key \"{}\" is ignored", path, key);
@@ -91,6 +95,12 @@ void reload_settings(const std::string& path, config::LiveSettings& live) {
     }
     spdlog::info("reloaded {} ({} changed lines)", path, changed);
     live.set(std::move(next));
+    return {};
+}
+
+// libvips reports every damaged upload on stderr; those belong in the debug log.
+void vips_log_to_spdlog(const gchar*, GLogLevelFlags, const gchar* message, gpointer) {
+    spdlog::debug("libvips: {}", message ? message : "");
 }
 
 }  // namespace
@@ -138,6 +148,10 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    media::init_image_library(argv[0]);
+    g_log_set_handler("VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
+                      vips_log_to_spdlog, nullptr);
+
     config::LiveSettings live(settings);
     boost::asio::io_context ioc;
     const auto started = std::chrono::system_clock::now();
@@ -172,6 +186,40 @@ int main(int argc, char** argv) {
                  local.port());
     std::cout << "Listening on port " << local.port() << std::endl;
 
+    // Image decoding runs on its own small pool so it never stalls the chat (design.md §6).
+    boost::asio::thread_pool image_workers(1);
+    int exit_code = 0;
+    auto shutdown = [&](int code, std::string_view notice) {
+        exit_code = code;
+        listener->stop();
+        chat.shutdown(chat::chat_server_notice(notice), std::chrono::seconds(5),
+                      [&ioc] { ioc.stop(); });
+    };
+    chat.set_effect_handlers(net::EffectHandlers{
+        .reload_settings = [&] { return reload_settings(settings_path, live); },
+        .shutdown =
+            [&] {
+                // /shutdown: exit with status 1 so a supervisor restarts the server
+                // (commands.md); the room has already broadcast its notice.
+                boost::asio::post(ioc, [&] {
+                    shutdown(1, "The chat server is going down for a reboot NOW!");
+                });
+            },
+        .post_report = {},
+        .process_image =
+            [&](chat::effect::ProcessImage job, std::function<void(chat::ImageOutcome)> done) {
+                boost::asio::post(image_workers, [&live, job = std::move(job),
+                                                  done = std::move(done)] {
+                    const auto cfg = live.get();
+                    media::ImageLimits limits;
+                    limits.max_width = cfg->max_image_width;
+                    limits.preview_width = cfg->preview_image_width;
+                    auto r = media::process_image(job.bytes, job.filename, limits);
+                    done(chat::ImageOutcome{r.ok, std::move(r.html), std::move(r.error)});
+                });
+            },
+    });
+
     chat.start();
     listener->start();
 
@@ -179,10 +227,7 @@ int main(int argc, char** argv) {
     signals.async_wait([&](boost::system::error_code ec, int sig) {
         if (ec) return;
         spdlog::info("signal {}: shutting down", sig);
-        listener->stop();
-        chat.shutdown(chat::chat_server_notice(
-                          "The chat server is restarting, you will be reconnected shortly."),
-                      std::chrono::seconds(5), [&ioc] { ioc.stop(); });
+        shutdown(0, "The chat server is restarting, you will be reconnected shortly.");
     });
 
     // SIGHUP reloads settings.toml like /reconfigure (decisions.md §5).
@@ -202,5 +247,6 @@ int main(int argc, char** argv) {
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&ioc] { ioc.run(); });
     ioc.run();
     for (auto& t : pool) t.join();
-    return 0;
+    image_workers.join();
+    return exit_code;
 }

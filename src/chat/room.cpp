@@ -87,6 +87,8 @@ const std::unordered_map<std::string_view, Room::Handler>& Room::handlers() {
         {"takeback", &Room::on_takeback},
         {"react", &Room::on_react},
         {"ping", &Room::on_ping},
+        {"report", &Room::on_report},
+        {"file", &Room::on_file},
     };
     return table;
 }
@@ -162,7 +164,7 @@ void Room::deauthenticate(Subscriber& s) {
     s.claims.reset();
 }
 
-void Room::handle(SessionId id, const ClientMessage& msg, Time now, Output& out) {
+void Room::handle(SessionId id, ClientMessage msg, Time now, Output& out) {
     Subscriber* s = find(id);
     if (!s) return;
     const auto& table = handlers();
@@ -222,7 +224,7 @@ std::string Room::rename_if_taken(const std::string& name, SessionId self) const
     }
 }
 
-void Room::on_login(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
+void Room::on_login(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     const auto& cfg = *settings_;
     std::optional<auth::Claims> claims;
     std::string name = m.username;
@@ -327,7 +329,7 @@ void Room::send_login_burst(Subscriber& s, Time now, Output& out) {
 
     for (const auto& channel : cfg.public_channels) {
         for (const auto& text : channel.welcome_messages) {
-            const std::string html = render_message_html(text);
+            const std::string html = render_markdown_html(text);
             if (!html.empty()) out.send(s.id, chat_server_notice(html, channel.id));
         }
     }
@@ -356,17 +358,20 @@ bool Room::allow_message_rate(Subscriber& s, Time now) {
     return true;
 }
 
-void Room::on_message(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
+void Room::on_message(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     if (s.username.empty()) {
         out.send(s.id, chat_server_notice(kMustLogIn));
         return;
     }
+    // Commands are not rate limited (commands.md §1).
+    if (m.message.starts_with('/') && run_command(s, m.message, now, out)) return;
     if (!allow_message_rate(s, now)) {
         out.send(s.id, chat_server_notice(kTooFast));
         return;
     }
     std::string html = render_message_html(m.message);
     if (html.empty()) return;
+    record_context(context_key(m.channel, s.username), s.username, m.message, now);
 
     const std::int64_t msg_id = next_message_id_++;
     s.owned_messages.insert(msg_id);
@@ -472,7 +477,7 @@ config::ModerationRule Room::effective_rule(const Subscriber& s) const {
     return rule;
 }
 
-void Room::on_me(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
+void Room::on_me(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     const auto& strings = settings_->strings;
     std::int64_t video = m.video;
     bool reflect_me = false;
@@ -511,7 +516,7 @@ void Room::on_me(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
 // ---------------------------------------------------------------------------------------
 // Cameras (protocol.md §5.5–5.7, §11)
 
-void Room::on_open(Subscriber& s, const ClientMessage& m, Time /*now*/, Output& out) {
+void Room::on_open(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out) {
     if (effective_rule(s).no_video) {
         out.send(s.id, chat_server_notice(settings_->strings.mod_rule_error_no_video));
         return;
@@ -569,7 +574,7 @@ void Room::on_open(Subscriber& s, const ClientMessage& m, Time /*now*/, Output& 
 
 // candidate, sdp, watch, unwatch: relayed to the named user as coming from the sender, with
 // only the field that action carries (protocol.md §5.6: no other fields).
-void Room::on_relay(Subscriber& s, const ClientMessage& m, Time /*now*/, Output& out) {
+void Room::on_relay(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out) {
     const Subscriber* target = find_online(m.username);
     if (!target) return;
     out.send(target->id,
@@ -580,7 +585,7 @@ void Room::on_relay(Subscriber& s, const ClientMessage& m, Time /*now*/, Output&
                               .serialize()));
 }
 
-void Room::on_boot(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
+void Room::on_boot(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     if (m.username.empty()) return;
     add_relation(s.booted, m.username);
     if (const Subscriber* t = find_online(m.username); t && t->is_op() && s.authenticated) {
@@ -589,12 +594,12 @@ void Room::on_boot(Subscriber& s, const ClientMessage& m, Time now, Output& out)
     if (s.authenticated) mark_who_dirty(now);
 }
 
-void Room::on_unboot(Subscriber& s, const ClientMessage& m, Time now, Output& /*out*/) {
+void Room::on_unboot(Subscriber& s, ClientMessage& m, Time now, Output& /*out*/) {
     remove_relation(s.booted, m.username);
     if (s.authenticated) mark_who_dirty(now);
 }
 
-void Room::on_mute(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
+void Room::on_mute(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     if (m.username.empty()) return;
     add_relation(s.muted, m.username);
     if (const Subscriber* t = find_online(m.username); t && t->is_op() && s.authenticated) {
@@ -604,7 +609,7 @@ void Room::on_mute(Subscriber& s, const ClientMessage& m, Time now, Output& out)
     if (s.authenticated) mark_who_dirty(now);
 }
 
-void Room::on_unmute(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
+void Room::on_unmute(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     remove_relation(s.muted, m.username);
     if (const Subscriber* t = find_online(m.username); t && t->is_op() && s.authenticated) {
         out.send(t->id, chat_server_notice(s.username +
@@ -613,7 +618,7 @@ void Room::on_unmute(Subscriber& s, const ClientMessage& m, Time now, Output& ou
     if (s.authenticated) mark_who_dirty(now);
 }
 
-void Room::on_block(Subscriber& s, const ClientMessage& m, Time now, Output& out) {
+void Room::on_block(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     if (m.username.empty()) return;
     if (const Subscriber* t = find_online(m.username); t && t->is_op()) {
         out.send(s.id, chat_server_notice("You are not allowed to block a chat operator."));
@@ -623,7 +628,7 @@ void Room::on_block(Subscriber& s, const ClientMessage& m, Time now, Output& out
     if (s.authenticated) mark_who_dirty(now);
 }
 
-void Room::on_blocklist(Subscriber& s, const ClientMessage& m, Time now, Output& /*out*/) {
+void Room::on_blocklist(Subscriber& s, ClientMessage& m, Time now, Output& /*out*/) {
     for (const auto& name : m.usernames) {
         if (name.empty()) continue;
         add_relation(s.muted, name);
@@ -632,7 +637,7 @@ void Room::on_blocklist(Subscriber& s, const ClientMessage& m, Time now, Output&
     if (s.authenticated) mark_who_dirty(now);
 }
 
-void Room::on_video_invite(Subscriber& s, const ClientMessage& m, Time now, Output& /*out*/) {
+void Room::on_video_invite(Subscriber& s, ClientMessage& m, Time now, Output& /*out*/) {
     for (const auto& name : m.usernames) {
         if (!name.empty()) add_relation(s.invited, name);
     }
@@ -642,7 +647,7 @@ void Room::on_video_invite(Subscriber& s, const ClientMessage& m, Time now, Outp
 // ---------------------------------------------------------------------------------------
 // Take-backs and reactions (protocol.md §5.12, §5.13, §12)
 
-void Room::on_takeback(Subscriber& s, const ClientMessage& m, Time /*now*/, Output& out) {
+void Room::on_takeback(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out) {
     if (!s.is_op() && !s.owned_messages.contains(m.msg_id)) {
         out.send(s.id, chat_server_notice(kNotYourMessage));
         return;
@@ -655,7 +660,7 @@ void Room::on_takeback(Subscriber& s, const ClientMessage& m, Time /*now*/, Outp
     for (const auto& [name, id] : by_name_) out.send(id, payload);
 }
 
-void Room::on_react(Subscriber& s, const ClientMessage& m, Time /*now*/, Output& out) {
+void Room::on_react(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out) {
     auto payload = make_payload(OutMessage{.action = "react",
                                            .username = s.username,
                                            .message = m.message,
@@ -664,7 +669,152 @@ void Room::on_react(Subscriber& s, const ClientMessage& m, Time /*now*/, Output&
     broadcast(s.username, {}, payload, out);
 }
 
-void Room::on_ping(Subscriber&, const ClientMessage&, Time, Output&) {
+std::string Room::context_key(std::string_view channel, std::string_view sender) {
+    if (!channel.starts_with('@')) return std::string(channel);
+    std::string_view a = sender, b = channel.substr(1);
+    if (b < a) std::swap(a, b);
+    return "@" + std::string(a) + ":" + std::string(b);
+}
+
+void Room::record_context(const std::string& key, std::string_view sender, std::string_view text,
+                          Time now) {
+    // "YYYY-MM-DD HH:MM:SS" of the local time, then the sender and the trimmed raw text.
+    std::string stamp = timefmt::rfc3339_local(timefmt::unix_seconds(now)).substr(0, 19);
+    stamp[10] = ' ';
+    constexpr std::string_view kSpace = " \t\r\n";
+    const auto first = text.find_first_not_of(kSpace);
+    const auto last = text.find_last_not_of(kSpace);
+    const std::string_view trimmed =
+        first == std::string_view::npos ? std::string_view() : text.substr(first, last - first + 1);
+    auto& lines = context_[key];
+    lines.push_back(stamp + " [" + std::string(sender) + "] " + std::string(trimmed));
+    while (lines.size() > kContextLines) lines.pop_front();
+}
+
+std::string Room::context_text(const std::string& key) const {
+    auto it = context_.find(key);
+    if (it == context_.end() || it->second.empty()) {
+        return "(No recent message history in this channel)";
+    }
+    std::string text;
+    for (const auto& line : it->second) {
+        if (!text.empty()) text += "\n\n";
+        text += line;
+    }
+    return text;
+}
+
+// protocol.md §5.14: a report goes to the host website; the reporter learns the outcome.
+void Room::on_report(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out) {
+    const auto* hook = settings_->find_webhook("report");
+    if (!hook || !hook->enabled) {
+        out.send(s.id, chat_server_notice("Unfortunately, the report webhook is not enabled so "
+                                          "your report could not be received!"));
+        return;
+    }
+    std::string message = m.message;
+    if (m.channel.starts_with('@')) {
+        message += "\n\nRecent message context:\n\n" + context_text(context_key("@" + m.username, s.username));
+    }
+    out.effects.push_back(effect::PostReport{.from_username = s.username,
+                                             .about_username = m.username,
+                                             .channel = m.channel,
+                                             .timestamp = m.timestamp,
+                                             .reason = m.reason,
+                                             .message = std::move(message),
+                                             .comment = m.comment,
+                                             .reply_to = s.id});
+}
+
+// protocol.md §14: checks here, decoding on a worker (effect::ProcessImage), delivery in
+// image_ready().
+void Room::on_file(Subscriber& s, ClientMessage& m, Time now, Output& out) {
+    if (s.username.empty()) {
+        out.send(s.id, chat_server_notice(kMustLogIn));
+        return;
+    }
+    // Only the server's own rules: the JWT `noimage` rule is enforced by the page.
+    for (const auto& rule : settings_->moderation_rules) {
+        if (rule.username == s.username && rule.no_image) {
+            out.send(s.id, chat_server_notice(settings_->strings.mod_rule_error_no_image));
+            return;
+        }
+    }
+    if (!allow_message_rate(s, now)) {
+        out.send(s.id, chat_server_notice(kTooFast));
+        return;
+    }
+    out.effects.push_back(effect::ProcessImage{.from = s.id,
+                                               .channel = m.channel,
+                                               .filename = m.message,
+                                               .bytes = std::move(m.bytes)});
+}
+
+void Room::image_ready(SessionId from, const std::string& channel, ImageOutcome result,
+                       Time /*now*/, Output& out) {
+    Subscriber* s = find(from);
+    if (!s || !s->authenticated) return;
+    if (!result.ok) {
+        out.send(s->id, chat_server_notice(result.error));
+        return;
+    }
+    const std::int64_t msg_id = next_message_id_++;
+    s->owned_messages.insert(msg_id);
+    if (channel.starts_with('@')) {
+        send_direct_image(*s, channel, result.html, msg_id, out);
+        return;
+    }
+    // Images are not kept for the echo, logged or filtered (protocol.md §5.3).
+    broadcast(s->username, channel,
+              make_payload(OutMessage{.action = "message",
+                                      .channel = channel,
+                                      .username = s->username,
+                                      .message = result.html,
+                                      .msg_id = msg_id}
+                               .serialize()),
+              out);
+}
+
+// An image DM (protocol.md §14 step 7): like a text DM, but mutes are not bypassed by
+// operators, and an offline recipient gets the notice instead of crashing the server.
+void Room::send_direct_image(Subscriber& s, const std::string& channel, const std::string& html,
+                             std::int64_t msg_id, Output& out) {
+    out.send(s.id, make_payload(OutMessage{.action = "message",
+                                           .channel = channel,
+                                           .username = s.username,
+                                           .message = html,
+                                           .msg_id = msg_id}
+                                    .serialize()));
+    Subscriber* r = find_online(std::string_view(channel).substr(1));
+    if (!r) {
+        out.send(s.id, chat_server_notice("Could not deliver your message: " + channel +
+                                          " appears not to be online."));
+        return;
+    }
+    if (r->muted.contains(s.username)) return;
+    if (s.muted.contains(r->username)) {
+        out.send(s.id, chat_server_notice("You have muted " + r->username +
+                                          " and so your message has not been sent."));
+        return;
+    }
+    if (is_blocked(s, *r)) return;
+    out.send(r->id, make_payload(OutMessage{.action = "message",
+                                            .channel = "@" + s.username,
+                                            .username = s.username,
+                                            .message = html,
+                                            .msg_id = msg_id}
+                                     .serialize()));
+}
+
+void Room::report_result(SessionId reporter, const std::string& error, Output& out) {
+    if (!find(reporter)) return;
+    out.send(reporter, chat_server_notice(error.empty()
+                                              ? "Your report has been delivered successfully."
+                                              : "Error sending the report to the website: " +
+                                                    error));
+}
+
+void Room::on_ping(Subscriber&, ClientMessage&, Time, Output&) {
     // A client's ping needs no answer; the server's own pings keep the connection alive.
 }
 
@@ -825,6 +975,53 @@ Statistics Room::statistics() const {
         }
     }
     return st;
+}
+
+bool Room::amend_claims(const std::string& username, auth::Claims claims, Time now, Output& out) {
+    Subscriber* s = find_online(username);
+    if (!s) return false;
+    // A guest session has no claims to replace (api.md §6, step 7').
+    if (!s->claims) return true;
+    s->claims = std::move(claims);
+    ping(s->id, now, out);
+    out.send(s->id, make_payload(
+                        OutMessage{.action = "me", .username = s->username, .video = s->video}
+                            .serialize()));
+    mark_who_dirty(now);
+    return true;
+}
+
+void Room::block_now(const std::vector<std::string>& usernames, Time now, Output& out) {
+    bool changed = false;
+    for (const auto& name : usernames) {
+        Subscriber* u = find_online(name);
+        if (!u) continue;
+        for (const auto& other : usernames) {
+            if (other == name || other.empty()) continue;
+            add_relation(u->muted, other);
+            add_relation(u->blocked, other);
+            out.send(u->id,
+                     make_payload(OutMessage{.action = "block", .username = other}.serialize()));
+            changed = true;
+        }
+    }
+    if (changed) mark_who_dirty(now);
+}
+
+std::int64_t Room::disconnect_now(const std::vector<std::string>& usernames,
+                                  const std::string& message, bool kick, Time now, Output& out) {
+    std::int64_t removed = 0;
+    for (const auto& name : usernames) {
+        Subscriber* s = find_online(name);
+        if (!s) continue;
+        broadcast_presence(s->username, kick ? presence::kKicked : presence::kExited, now, out);
+        if (!message.empty()) out.send(s->id, chat_server_notice(message));
+        out.send(s->id, disconnect_payload());
+        deauthenticate(*s);
+        ++removed;
+    }
+    if (removed > 0) mark_who_dirty(now);
+    return removed;
 }
 
 void Room::cache_blocklist(const std::string& username, std::vector<std::string> blocklist) {

@@ -18,6 +18,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 #include <vector>
 
 namespace barertc::chat {
@@ -36,9 +37,44 @@ struct Delivery {
     PayloadKind kind = PayloadKind::Message;
 };
 
+// Work the room asks of the outside world; results come back as events.
+namespace effect {
+// Re-read settings.toml; answer with Room::reconfigured(requester, error).
+struct ReloadSettings {
+    SessionId requester = 0;
+};
+// Exit the process (status 1) after the notices are written: /shutdown.
+struct Shutdown {};
+// POST the report webhook (features.md §8). When `reply_to` is set, answer with
+// Room::report_result(reply_to, error) once the call is over.
+struct PostReport {
+    std::string from_username, about_username, channel, timestamp, reason, message, comment;
+    std::optional<SessionId> reply_to;
+};
+// Decode and re-encode an uploaded image off the room's thread; answer with
+// Room::image_ready(from, channel, result).
+struct ProcessImage {
+    SessionId from = 0;
+    std::string channel;
+    std::string filename;
+    std::string bytes;
+};
+}  // namespace effect
+
+using Effect = std::variant<effect::ReloadSettings, effect::Shutdown, effect::PostReport,
+                            effect::ProcessImage>;
+
+// The outcome of effect::ProcessImage: the <img> HTML, or a user-facing error.
+struct ImageOutcome {
+    bool ok = false;
+    std::string html;
+    std::string error;
+};
+
 // What one event produced. The transport hands each delivery to the recipient's outbox.
 struct Output {
     std::vector<Delivery> deliveries;
+    std::vector<Effect> effects;
 
     void send(SessionId to, Payload p, PayloadKind kind = PayloadKind::Message) {
         deliveries.push_back({to, std::move(p), kind});
@@ -69,7 +105,7 @@ public:
 
     void connect(SessionId id, ConnectionInfo info);
     void disconnect(SessionId id, Time now, Output& out);
-    void handle(SessionId id, const ClientMessage& msg, Time now, Output& out);
+    void handle(SessionId id, ClientMessage msg, Time now, Output& out);
 
     // The 30 s keep-alive of one connection: a ping, with a refreshed token for sessions that
     // carry claims (protocol.md §16).
@@ -84,8 +120,23 @@ public:
     bool who_dirty() const { return who_dirty_; }
     void flush_who(Output& out);
 
+    // Results of effects.
+    void reconfigured(SessionId requester, const std::string& error, Output& out);
+    void report_result(SessionId reporter, const std::string& error, Output& out);
+    void image_ready(SessionId from, const std::string& channel, ImageOutcome result, Time now,
+                     Output& out);
+
     // Web API support.
     Statistics statistics() const;
+    // api.md §6: false when nobody online has that name.
+    bool amend_claims(const std::string& username, auth::Claims claims, Time now, Output& out);
+    // api.md §9: every online pair among `usernames` blocks each other.
+    void block_now(const std::vector<std::string>& usernames, Time now, Output& out);
+    // api.md §10: returns how many sessions were removed.
+    std::int64_t disconnect_now(const std::vector<std::string>& usernames,
+                                const std::string& message, bool kick, Time now, Output& out);
+    // A ChatServer notice to every authenticated user.
+    void broadcast_notice(std::string_view text, Output& out) const;
     void cache_blocklist(const std::string& username, std::vector<std::string> blocklist);
     std::vector<std::string> cached_blocklist(const std::string& username) const;
 
@@ -136,30 +187,49 @@ private:
         std::int64_t unix_time = 0;
     };
 
-    using Handler = void (Room::*)(Subscriber&, const ClientMessage&, Time, Output&);
+    using Handler = void (Room::*)(Subscriber&, ClientMessage&, Time, Output&);
     static const std::unordered_map<std::string_view, Handler>& handlers();
 
     // Actions.
-    void on_login(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_message(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_me(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_open(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_relay(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_boot(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_unboot(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_mute(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_unmute(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_block(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_blocklist(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_video_invite(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_takeback(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_react(Subscriber& s, const ClientMessage& m, Time now, Output& out);
-    void on_ping(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void on_login(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_message(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_me(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_open(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_relay(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_boot(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_unboot(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_mute(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_unmute(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_block(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_blocklist(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_video_invite(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_takeback(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_react(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_ping(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_report(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void on_file(Subscriber& s, ClientMessage& m, Time now, Output& out);
+
+    // Recent raw lines per conversation, for reports and filters (features.md §4).
+    static constexpr std::size_t kContextLines = 30;
+    static std::string context_key(std::string_view channel, std::string_view sender);
+    void record_context(const std::string& key, std::string_view sender, std::string_view text,
+                        Time now);
+    std::string context_text(const std::string& key) const;
+
+    // Operator commands (commands.md). Returns false when `text` is not a command this
+    // sender may run, so it is posted as chat instead.
+    bool run_command(Subscriber& s, const std::string& text, Time now, Output& out);
+    void kick_sequence(Subscriber& target, std::string_view presence_text,
+                       std::string_view notice, Time now, Output& out);
+    void reply(const Subscriber& s, std::string_view text, Output& out) const;
+    void reply_markdown(const Subscriber& s, std::string_view text, Output& out) const;
 
     // Steps shared by several actions.
     void send_login_burst(Subscriber& s, Time now, Output& out);
     void send_direct_message(Subscriber& s, const ClientMessage& m, std::string html,
                              std::int64_t msg_id, Output& out);
+    void send_direct_image(Subscriber& s, const std::string& channel, const std::string& html,
+                           std::int64_t msg_id, Output& out);
     void broadcast(std::string_view subject, std::string_view channel, const Payload& payload,
                    Output& out) const;
     void broadcast_presence(std::string_view username, std::string_view text, Time now,
@@ -203,6 +273,7 @@ private:
     std::unordered_map<std::string, int> referenced_;
 
     std::unordered_map<std::string, std::deque<EchoEntry>> echo_;
+    std::unordered_map<std::string, std::deque<std::string>> context_;
     std::unordered_map<std::string, Time> bans_;
     std::unordered_map<std::string, std::vector<std::string>> cached_blocklists_;
 

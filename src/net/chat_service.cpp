@@ -47,9 +47,9 @@ void ChatService::detach(chat::SessionId id) {
 }
 
 void ChatService::incoming(chat::SessionId id, chat::ClientMessage msg) {
-    asio::post(strand_, [this, id, msg = std::move(msg)] {
+    asio::post(strand_, [this, id, msg = std::move(msg)]() mutable {
         chat::Output out;
-        room_.handle(id, msg, std::chrono::system_clock::now(), out);
+        room_.handle(id, std::move(msg), std::chrono::system_clock::now(), out);
         dispatch(out);
     });
 }
@@ -110,7 +110,47 @@ void ChatService::dispatch(chat::Output& out) {
         if (auto conn = it->second.lock()) conn->deliver(d.payload, d.kind);
     }
     out.deliveries.clear();
+    auto effects = std::move(out.effects);
+    out.effects.clear();
+    for (auto& e : effects) run_effect(e);
     if (room_.who_dirty()) schedule_who_flush();
+}
+
+void ChatService::run_effect(chat::Effect& effect) {
+    if (auto* reload = std::get_if<chat::effect::ReloadSettings>(&effect)) {
+        const std::string error =
+            effects_.reload_settings ? effects_.reload_settings() : "reloading is not available";
+        room_.set_settings(settings_.get());
+        chat::Output out;
+        room_.reconfigured(reload->requester, error, out);
+        dispatch(out);
+    } else if (std::holds_alternative<chat::effect::Shutdown>(effect)) {
+        if (effects_.shutdown) effects_.shutdown();
+    } else if (auto* image = std::get_if<chat::effect::ProcessImage>(&effect)) {
+        if (!effects_.process_image) return;
+        const auto from = image->from;
+        auto channel = image->channel;
+        effects_.process_image(std::move(*image), [this, from, channel = std::move(channel)](
+                                                      chat::ImageOutcome result) {
+            asio::post(strand_, [this, from, channel, result = std::move(result)]() mutable {
+                chat::Output out;
+                room_.image_ready(from, channel, std::move(result),
+                                  std::chrono::system_clock::now(), out);
+                dispatch(out);
+            });
+        });
+    } else if (auto* report = std::get_if<chat::effect::PostReport>(&effect)) {
+        if (!effects_.post_report) return;
+        const auto reply_to = report->reply_to;
+        effects_.post_report(std::move(*report), [this, reply_to](std::string error) {
+            if (!reply_to) return;
+            asio::post(strand_, [this, reply_to, error = std::move(error)] {
+                chat::Output out;
+                room_.report_result(*reply_to, error, out);
+                dispatch(out);
+            });
+        });
+    }
 }
 
 void ChatService::schedule_who_flush() {

@@ -18,12 +18,28 @@
 
 namespace barertc::net {
 
+// How the room's requests to the outside world are carried out (set by main).
+struct EffectHandlers {
+    // Reloads settings.toml into the live settings; returns an error text, empty on success.
+    std::function<std::string()> reload_settings;
+    // Ends the process after the room's last notices had a moment to go out.
+    std::function<void()> shutdown;
+    // Posts a report webhook; `done` gets an error text (empty on success), on any thread.
+    std::function<void(chat::effect::PostReport, std::function<void(std::string)> done)>
+        post_report;
+    // Processes an uploaded image on a worker; `done` may run on any thread.
+    std::function<void(chat::effect::ProcessImage, std::function<void(chat::ImageOutcome)> done)>
+        process_image;
+};
+
 class ChatService {
 public:
     using Executor = boost::asio::io_context::executor_type;
 
     ChatService(boost::asio::io_context& ioc, config::LiveSettings& settings,
                 chat::Time started_at, std::int64_t first_message_id);
+
+    void set_effect_handlers(EffectHandlers handlers) { effects_ = std::move(handlers); }
 
     // Starts the housekeeping timer (reboot grace, health checks).
     void start();
@@ -50,6 +66,7 @@ public:
 
 private:
     void dispatch(chat::Output& out);
+    void run_effect(chat::Effect& effect);
     void schedule_who_flush();
     void on_tick();
     void poll_shutdown();
@@ -58,6 +75,7 @@ private:
     boost::asio::strand<Executor> strand_;
     config::LiveSettings& settings_;
     chat::Room room_;
+    EffectHandlers effects_;
     std::unordered_map<chat::SessionId, std::weak_ptr<Connection>> registry_;
     boost::asio::steady_timer who_timer_;
     boost::asio::steady_timer tick_timer_;

@@ -403,7 +403,8 @@ TEST_F(RoomTest, LoginBurstForJoinerAndOthers) {
         {2, presence("alice", kJoined)},
         {1, presence("alice", kJoined)},
         {2, notice("<p>Welcome to the chat server!</p>", "lobby")},
-        {2, notice("<p>Please follow the basic rules:\n\n1. Have fun\n2. Be kind</p>", "lobby")},
+        {2, notice("<p>Please follow the basic rules:</p>\n<ol>\n<li>Have fun</li>\n<li>Be kind</li>\n</ol>",
+                   "lobby")},
         {2, notice("<p>Welcome to the Off Topic channel!</p>", "offtopic")},
         {2, notice("<p>This channel is only for operators and VIPs.</p>", "vip")},
     };
@@ -627,10 +628,6 @@ TEST_F(RoomTest, UnknownActionsAreReported) {
     login(1, "alice");
     EXPECT_EQ(all(send(1, R"({"action":"typing"})")),
               (std::vector<Sent>{{1, notice("Unsupported message type: typing")}}));
-    EXPECT_EQ(all(send(1, R"({"action":"file","message":"a.png","bytes":[1]})")),
-              (std::vector<Sent>{{1, notice("Unsupported message type: file")}}));
-    EXPECT_EQ(all(send(1, R"({"action":"report","username":"x"})")),
-              (std::vector<Sent>{{1, notice("Unsupported message type: report")}}));
     EXPECT_EQ(all(send(1, R"({"channel":"lobby"})")),
               (std::vector<Sent>{{1, notice("Unsupported message type: ")}}));
     // Also before login.
@@ -675,12 +672,13 @@ TEST_F(RoomTest, PublicMessageGoesToEveryAuthenticatedSession) {
     EXPECT_FALSE(room().who_dirty());
 }
 
-TEST_F(RoomTest, MessageTextIsTrimmedAndEscaped) {
+TEST_F(RoomTest, MessageTextIsTrimmedAndSanitised) {
     login(1, "alice");
-    Output out = say(1, "lobby", "  <b>x</b> & \"q\" 'a'\n ");
+    // Allowed markup stays, text is escaped, and a script is dropped with its content.
+    Output out = say(1, "lobby", "  <b>x</b> & \"q\" 'a'<script>alert(1)</script>\n ");
     EXPECT_EQ(to(out, 1), Frames{chat_msg("lobby", "alice",
-                                          "\\u003cp\\u003e\\u0026lt;b\\u0026gt;x\\u0026lt;/b"
-                                          "\\u0026gt; \\u0026amp; \\u0026#34;q\\u0026#34; "
+                                          "\\u003cp\\u003e\\u003cb\\u003ex\\u003c/b\\u003e "
+                                          "\\u0026amp; \\u0026#34;q\\u0026#34; "
                                           "\\u0026#39;a\\u0026#39;\\u003c/p\\u003e",
                                           kFirstId)});
 }
@@ -1649,3 +1647,361 @@ TEST_F(RoomTest, NameIsFreeAfterDisconnect) {
 }
 
 }  // namespace
+
+// =======================================================================================
+// Operator commands (commands.md)
+
+class CommandTest : public RoomTest {
+  protected:
+    // An operator "boss" (session 1) and two guests, alice (2) and bob (3).
+    void SetUp() override {
+        login_claims(1, claims_for("boss", true));
+        login(2, "alice");
+        login(3, "bob");
+        flush();
+    }
+    Output cmd(std::string_view text, SessionId from = 1, Time now = kNow) {
+        return say(from, "lobby", text, now);
+    }
+};
+
+TEST_F(CommandTest, NonOperatorsPostCommandsAsChat) {
+    EXPECT_EQ(to(cmd("/kick bob", 2), 3),
+              Frames{chat_msg("lobby", "alice", para("/kick bob"), kFirstId)});
+    EXPECT_TRUE(room().is_authenticated(3));
+}
+
+TEST_F(CommandTest, UnknownOrMalformedCommandsArePostedAsChat) {
+    EXPECT_EQ(to(cmd("/dance"), 2), Frames{chat_msg("lobby", "boss", para("/dance"), kFirstId)});
+    // An unbalanced quote is not a command either.
+    EXPECT_EQ(to(cmd("/kick \"bob"), 2),
+              Frames{chat_msg("lobby", "boss", go_escape("<p>/kick &#34;bob</p>"), kFirstId + 1)});
+}
+
+TEST_F(CommandTest, KickRunsTheKickSequence) {
+    Output out = cmd("/kick @bob");
+    const auto kicked = presence("bob", "has been kicked from the room!");
+    EXPECT_EQ(to(out, 3), (Frames{kicked, notice("You have been kicked from the chat room by boss"),
+                                  std::string(kDisconnect)}));
+    EXPECT_EQ(to(out, 2), Frames{kicked});
+    EXPECT_EQ(to(out, 1), (Frames{kicked, notice("bob has been kicked from the room")}));
+    EXPECT_FALSE(room().is_authenticated(3));
+    EXPECT_TRUE(room().who_dirty());
+    // The kicked socket closing later announces nothing more.
+    EXPECT_TRUE(disconnect(3).deliveries.empty());
+}
+
+TEST_F(CommandTest, KickRepliesForMissingTargetsAndSelf) {
+    EXPECT_EQ(all(cmd("/kick nobody")), (std::vector<Sent>{{1, notice("/kick: username not found: nobody")}}));
+    EXPECT_EQ(all(cmd("/kick boss")),
+              (std::vector<Sent>{{1, notice("/kick: did you really mean to kick yourself?")}}));
+    const auto usage = all(cmd("/kick"));
+    ASSERT_EQ(usage.size(), 1u);
+    EXPECT_NE(usage[0].second.find("Usage: \\u003ccode\\u003e/kick username"), std::string::npos)
+        << usage[0].second;
+}
+
+TEST_F(CommandTest, QuotedNamesWithSpaces) {
+    login(4, "carol");
+    login(5, "carol");  // becomes "carol 2"
+    Output out = cmd("/kick \"carol 2\"");
+    EXPECT_EQ(to(out, 1).back(), notice("carol 2 has been kicked from the room"));
+    EXPECT_FALSE(room().is_authenticated(5));
+    EXPECT_TRUE(room().is_authenticated(4));
+}
+
+TEST_F(CommandTest, BanKicksAndKeepsTheUserOutUntilItExpires) {
+    Output out = cmd("/ban bob 2");
+    EXPECT_EQ(to(out, 3),
+              (Frames{presence("bob", "has been banned!"),
+                      notice("You have been banned from the chat room by boss. You may come back "
+                             "after 2 hours."),
+                      std::string(kDisconnect)}));
+    EXPECT_EQ(to(out, 1).back(), notice("bob has been banned from the room for 2 hours."));
+
+    disconnect(3);
+    Output again = login(6, "bob", kNow + 1s);
+    EXPECT_EQ(to(again, 6),
+              (Frames{notice("You are currently banned from entering the chat room. Chat room bans "
+                             "are temporary and usually last for 24 hours.<br><br>Your ban "
+                             "expires in: 1h59m59s"),
+                      std::string(kDisconnect)}));
+    EXPECT_FALSE(room().is_authenticated(6));
+    // After the ban runs out the name may come back.
+    Output later = login(7, "bob", kNow + 2h + 1s);
+    EXPECT_EQ(to(later, 7).front(), me("bob"));
+}
+
+TEST_F(CommandTest, BanDefaultsTo24HoursAndWorksForOfflineUsers) {
+    EXPECT_EQ(all(cmd("/ban ghost")),
+              (std::vector<Sent>{{1, notice("ghost has been banned from the room for 24 hours.")}}));
+    EXPECT_EQ(all(cmd("/ban ghost2 soon")),
+              (std::vector<Sent>{{1, notice("ghost2 has been banned from the room for 24 hours.")}}));
+}
+
+TEST_F(CommandTest, UnbanAndBans) {
+    cmd("/ban ghost 1");
+    const auto list = all(cmd("/bans"));
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_NE(list[0].second.find("The listing of banned users currently includes:"),
+              std::string::npos);
+    EXPECT_NE(list[0].second.find("\\u003ccode\\u003eghost\\u003c/code\\u003e banned until "
+                                  "2025-07-02T18:54:20Z"),
+              std::string::npos)
+        << list[0].second;
+    EXPECT_EQ(all(cmd("/unban ghost")),
+              (std::vector<Sent>{{1, notice("The ban on ghost has been lifted.")}}));
+    EXPECT_EQ(all(cmd("/unban ghost")),
+              (std::vector<Sent>{{1, notice("/unban: user ghost was not found to be banned. Try "
+                                            "`/bans` to see current banned users.")}}));
+    EXPECT_EQ(to(login(8, "ghost"), 8).front(), me("ghost"));
+}
+
+TEST_F(CommandTest, NsfwMarksTheCameraAndFilesAReport) {
+    EXPECT_EQ(all(cmd("/nsfw")),
+              (std::vector<Sent>{{1, notice("Usage: `/nsfw username` to add the NSFW flag to their camera.")}}));
+    EXPECT_EQ(all(cmd("/nsfw alice")),
+              (std::vector<Sent>{{1, notice("/nsfw: alice's camera was not currently enabled.")}}));
+    set_me(2, 1);
+    flush();
+    Output out = cmd("/nsfw alice");
+    EXPECT_EQ(to(out, 2),
+              (Frames{notice("Just a friendly reminder to mark your camera as 'Explicit' by using "
+                             "the button at the top of the page if you are going to be sexual on "
+                             "webcam.<br><br>Your camera has been marked as Explicit for you by "
+                             "@boss"),
+                      me("alice", 3)}));
+    EXPECT_EQ(to(out, 1), Frames{notice("alice now has their camera marked as Explicit")});
+    ASSERT_EQ(out.effects.size(), 1u);
+    const auto& report = std::get<chat::effect::PostReport>(out.effects[0]);
+    EXPECT_EQ(report.about_username, "alice");
+    EXPECT_EQ(report.reason, "NSFW Command Issued");
+    EXPECT_EQ(report.message, "The admin @boss marks the webcam red for user @alice");
+    EXPECT_FALSE(report.reply_to.has_value());
+    EXPECT_EQ(all(cmd("/nsfw alice")),
+              (std::vector<Sent>{{1, notice("/nsfw: alice's camera was already marked as explicit.")}}));
+}
+
+TEST_F(CommandTest, CutTellsTheUserToStopTheirCamera) {
+    EXPECT_EQ(all(cmd("/cut")),
+              (std::vector<Sent>{{1, notice("Usage: `/cut username` to turn their camera off.")}}));
+    EXPECT_EQ(all(cmd("/cut bob")),
+              (std::vector<Sent>{{1, notice("/cut: bob's camera was not currently enabled.")}}));
+    set_me(3, 1);
+    EXPECT_EQ(all(cmd("/cut bob")),
+              (std::vector<Sent>{{3, R"({"action":"cut"})"},
+                                 {1, notice("bob has been told to turn off their camera.")}}));
+}
+
+TEST_F(CommandTest, UnmuteAllClearsOwnMutes) {
+    act(1, "mute", "alice");
+    act(1, "mute", "bob");
+    EXPECT_EQ(all(cmd("/unmute-all")),
+              (std::vector<Sent>{{1, notice("Your mute on 2 users has been lifted.")}}));
+    // alice's messages reach the operator again.
+    EXPECT_EQ(to(say(2, "lobby", "hello"), 1).size(), 1u);
+}
+
+TEST_F(CommandTest, OpAndDeop) {
+    EXPECT_EQ(all(cmd("/op nobody")), (std::vector<Sent>{{1, notice("/op: user nobody was not found.")}}));
+    EXPECT_EQ(all(cmd("/op alice")),
+              (std::vector<Sent>{{1, notice("Operator rights have been granted to alice")}}));
+    // alice may now run commands, and her pings carry a server-signed token.
+    EXPECT_EQ(to(cmd("/cut bob", 2), 2), Frames{notice("/cut: bob's camera was not currently enabled.")});
+    const auto p = to(ping(2), 2);
+    ASSERT_EQ(p.size(), 1u);
+    auto token = bj::parse(p[0]).as_object().at("jwt").as_string();
+    auto verified = auth::verify(std::string_view(token), kSecret, kNowUnix);
+    ASSERT_TRUE(verified.ok) << verified.error;
+    EXPECT_EQ(verified.claims.sub, "alice");
+    EXPECT_TRUE(verified.claims.op);
+    EXPECT_EQ(all(cmd("/deop alice")),
+              (std::vector<Sent>{{1, notice("Operator rights have been taken from alice")}}));
+    EXPECT_EQ(to(cmd("/cut bob", 2), 3), Frames{chat_msg("lobby", "alice", para("/cut bob"), kFirstId)});
+}
+
+TEST_F(CommandTest, KickallSignsEveryoneOut) {
+    Output out = cmd("/kickall");
+    const auto n = notice("<strong>Notice:</strong> The chat operator has kicked everybody from the "
+                          "room. Usually, this may mean a new feature of the chat has been launched "
+                          "and you need to reload the page for it to function correctly.");
+    for (SessionId id : {1, 2, 3}) {
+        EXPECT_EQ(to(out, id), (Frames{n, std::string(kDisconnect)})) << id;
+        EXPECT_FALSE(room().is_authenticated(id));
+    }
+    EXPECT_EQ(room().online_count(), 0u);
+}
+
+TEST_F(CommandTest, ReconfigureAndShutdownAskTheTransport) {
+    Output re = cmd("/reconfigure");
+    ASSERT_EQ(re.effects.size(), 1u);
+    EXPECT_EQ(std::get<chat::effect::ReloadSettings>(re.effects[0]).requester, 1u);
+    Output reply;
+    room().reconfigured(1, "", reply);
+    EXPECT_EQ(all(reply),
+              (std::vector<Sent>{{1, notice("The server config file has been reloaded successfully!")}}));
+    Output failed;
+    room().reconfigured(1, "settings.toml:2:9: bad", failed);
+    EXPECT_EQ(all(failed),
+              (std::vector<Sent>{{1, notice("Error reloading the server config: settings.toml:2:9: bad")}}));
+
+    Output down = cmd("/shutdown");
+    ASSERT_EQ(down.effects.size(), 1u);
+    EXPECT_TRUE(std::holds_alternative<chat::effect::Shutdown>(down.effects[0]));
+    EXPECT_EQ(to(down, 2), Frames{notice("The chat server is going down for a reboot NOW!")});
+}
+
+TEST_F(CommandTest, HelpRepliesWithMarkdown) {
+    for (std::string_view c : {"/help", "/help-advanced"}) {
+        const auto out = all(cmd(c));
+        ASSERT_EQ(out.size(), 1u) << c;
+        EXPECT_EQ(out[0].first, 1u);
+        // The dangerous commands are listed only by /help-advanced.
+        const bool lists_kickall = out[0].second.find("/kickall") != std::string::npos;
+        EXPECT_EQ(lists_kickall, c == "/help-advanced") << c;
+        EXPECT_NE(out[0].second.find("\\u003cli\\u003e"), std::string::npos) << out[0].second;
+    }
+}
+
+// =======================================================================================
+// Reports (protocol.md §5.14) and the admin API's room operations (api.md §6, §9, §10)
+
+TEST_F(RoomTest, ReportNeedsTheWebhook) {
+    login(1, "alice");
+    EXPECT_EQ(all(send(1, R"({"action":"report","username":"x"})")),
+              (std::vector<Sent>{{1, notice("Unfortunately, the report webhook is not enabled so "
+                                            "your report could not be received!")}}));
+}
+
+TEST_F(RoomTest, ReportOfADmCarriesTheRecentContext) {
+    for (auto& w : cfg.webhook_urls) w.enabled = true;
+    login(1, "alice");
+    login(2, "bob");
+    say(2, "@alice", "  rude words  ");
+    Output out = send(1, R"({"action":"report","channel":"@bob","username":"bob","timestamp":"t",)"
+                         R"("reason":"Spam","message":"rude words","comment":"pls"})");
+    EXPECT_TRUE(out.deliveries.empty());
+    ASSERT_EQ(out.effects.size(), 1u);
+    const auto& r = std::get<chat::effect::PostReport>(out.effects[0]);
+    EXPECT_EQ(r.from_username, "alice");
+    EXPECT_EQ(r.about_username, "bob");
+    EXPECT_EQ(r.channel, "@bob");
+    EXPECT_EQ(r.message,
+              "rude words\n\nRecent message context:\n\n2025-07-02 17:54:20 [bob] rude words");
+    EXPECT_EQ(r.reply_to, std::optional<SessionId>(1));
+    Output ok, bad;
+    room().report_result(1, "", ok);
+    room().report_result(1, "timeout", bad);
+    EXPECT_EQ(all(ok), (std::vector<Sent>{{1, notice("Your report has been delivered successfully.")}}));
+    EXPECT_EQ(all(bad),
+              (std::vector<Sent>{{1, notice("Error sending the report to the website: timeout")}}));
+}
+
+TEST_F(RoomTest, AmendClaimsPingsAndReflectsMe) {
+    login_claims(1, claims_for("alice"));
+    login(2, "guest");
+    Output out;
+    auto c = claims_for("alice");
+    c.nick = "Ally";
+    c.rules = {"redcam"};
+    ASSERT_TRUE(room().amend_claims("alice", c, kNow, out));
+    const auto frames = to(out, 1);
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_NE(frames[0].find(R"("IsRedCamRule":true)"), std::string::npos) << frames[0];
+    EXPECT_EQ(frames[1], me("alice"));
+    EXPECT_TRUE(room().who_dirty());
+    Output none;
+    EXPECT_FALSE(room().amend_claims("nobody", c, kNow, none));
+    EXPECT_TRUE(room().amend_claims("guest", c, kNow, none));  // guests keep no claims
+    EXPECT_TRUE(none.deliveries.empty());
+}
+
+TEST_F(RoomTest, BlockNowBlocksEveryOnlinePair) {
+    login(1, "alice");
+    login(2, "bob");
+    flush();
+    Output out;
+    room().block_now({"alice", "bob", "offline"}, kNow, out);
+    EXPECT_EQ(to(out, 1), (Frames{R"({"action":"block","username":"bob"})",
+                                  R"({"action":"block","username":"offline"})"}));
+    EXPECT_EQ(to(out, 2), (Frames{R"({"action":"block","username":"alice"})",
+                                  R"({"action":"block","username":"offline"})"}));
+    EXPECT_TRUE(to(say(1, "lobby", "hi"), 2).empty());
+}
+
+TEST_F(RoomTest, DisconnectNowRemovesUsers) {
+    login(1, "alice");
+    login(2, "bob");
+    Output out;
+    EXPECT_EQ(room().disconnect_now({"bob", "nobody"}, "Bye", true, kNow, out), 1);
+    const auto kicked = presence("bob", "has been kicked from the room!");
+    EXPECT_EQ(to(out, 2), (Frames{kicked, notice("Bye"), std::string(kDisconnect)}));
+    EXPECT_EQ(to(out, 1), Frames{kicked});
+    EXPECT_FALSE(room().is_authenticated(2));
+    Output quiet;
+    EXPECT_EQ(room().disconnect_now({"alice"}, "", false, kNow, quiet), 1);
+    EXPECT_EQ(to(quiet, 1), (Frames{presence("alice", "has exited the room!"),
+                                    std::string(kDisconnect)}));
+}
+
+// =======================================================================================
+// Images (protocol.md §14): decoding is an effect; delivery happens in image_ready().
+
+TEST_F(RoomTest, FileBecomesAnImageEffectWithItsBytes) {
+    login(1, "alice");
+    Output out = send(1, R"({"action":"file","channel":"lobby","message":"a.png","bytes":[1,2,255]})");
+    EXPECT_TRUE(out.deliveries.empty());
+    ASSERT_EQ(out.effects.size(), 1u);
+    const auto& e = std::get<chat::effect::ProcessImage>(out.effects[0]);
+    EXPECT_EQ(e.from, 1u);
+    EXPECT_EQ(e.channel, "lobby");
+    EXPECT_EQ(e.filename, "a.png");
+    EXPECT_EQ(e.bytes, std::string("\x01\x02\xff", 3));
+}
+
+TEST_F(RoomTest, FileIsRefusedByTheNoImageRuleAndBeforeLogin) {
+    cfg.moderation_rules = {config::ModerationRule{.username = "alice", .no_image = true}};
+    room().connect(9, {});
+    EXPECT_EQ(all(send(9, R"({"action":"file","message":"a.png","bytes":[1]})")),
+              (std::vector<Sent>{{9, notice(kMustLogIn)}}));
+    login(1, "alice");
+    Output out = send(1, R"({"action":"file","channel":"lobby","message":"a.png","bytes":[1]})");
+    EXPECT_TRUE(out.effects.empty());
+    EXPECT_EQ(all(out), (std::vector<Sent>{{1, notice(cfg.strings.mod_rule_error_no_image)}}));
+}
+
+TEST_F(RoomTest, ImageReadyBroadcastsOrReportsTheError) {
+    login(1, "alice");
+    login(2, "bob");
+    Output out;
+    room().image_ready(1, "lobby", chat::ImageOutcome{true, "<img src=\"data:x\">", ""}, kNow, out);
+    const std::string m = chat_msg("lobby", "alice", go_escape("<img src=\"data:x\">"), kFirstId);
+    EXPECT_EQ(all(out), (std::vector<Sent>{{1, m}, {2, m}}));
+    Output failed;
+    room().image_ready(1, "lobby", chat::ImageOutcome{false, "", "Bad picture."}, kNow, failed);
+    EXPECT_EQ(all(failed), (std::vector<Sent>{{1, notice("Bad picture.")}}));
+    // Not kept for the echo of later joiners.
+    EXPECT_EQ(to(login(3, "carol"), 3)[1], R"({"action":"echo"})");
+}
+
+TEST_F(RoomTest, ImageDmToAnOfflineUserGetsANoticeInsteadOfACrash) {
+    login(1, "alice");
+    Output out;
+    room().image_ready(1, "@ghost", chat::ImageOutcome{true, "<img>", ""}, kNow, out);
+    EXPECT_EQ(all(out),
+              (std::vector<Sent>{{1, chat_msg("@ghost", "alice", go_escape("<img>"), kFirstId)},
+                                 {1, notice("Could not deliver your message: @ghost appears not to be online.")}}));
+}
+
+TEST_F(RoomTest, ImageDmRespectsMutesEvenForOperators) {
+    login_claims(1, claims_for("boss", true));
+    login(2, "bob");
+    act(2, "mute", "boss");
+    Output out;
+    room().image_ready(1, "@bob", chat::ImageOutcome{true, "<img>", ""}, kNow, out);
+    EXPECT_EQ(all(out), (std::vector<Sent>{{1, chat_msg("@bob", "boss", go_escape("<img>"), kFirstId)}}));
+    act(2, "unmute", "boss");
+    Output ok;
+    room().image_ready(1, "@bob", chat::ImageOutcome{true, "<img>", ""}, kNow, ok);
+    EXPECT_EQ(to(ok, 2), Frames{chat_msg("@boss", "boss", go_escape("<img>"), kFirstId + 1)});
+}
