@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <glib.h>
 #include <spdlog/spdlog.h>
@@ -189,11 +190,13 @@ int main(int argc, char** argv) {
     // Image decoding runs on its own small pool so it never stalls the chat (design.md §6).
     boost::asio::thread_pool image_workers(1);
     int exit_code = 0;
+    // Stops accepting, gives every connection `notice` (when not empty) and a 1001 close, and
+    // ends the event loop once they are gone (decisions.md §4).
     auto shutdown = [&](int code, std::string_view notice) {
         exit_code = code;
         listener->stop();
-        chat.shutdown(chat::chat_server_notice(notice), std::chrono::seconds(5),
-                      [&ioc] { ioc.stop(); });
+        chat.shutdown(notice.empty() ? nullptr : chat::chat_server_notice(notice),
+                      std::chrono::seconds(5), [&ioc] { ioc.stop(); });
     };
     chat.set_effect_handlers(net::EffectHandlers{
         .reload_settings = [&] { return reload_settings(settings_path, live); },
@@ -201,9 +204,7 @@ int main(int argc, char** argv) {
             [&] {
                 // /shutdown: exit with status 1 so a supervisor restarts the server
                 // (commands.md); the room has already broadcast its notice.
-                boost::asio::post(ioc, [&] {
-                    shutdown(1, "The chat server is going down for a reboot NOW!");
-                });
+                boost::asio::post(ioc, [&] { shutdown(1, {}); });
             },
         .post_report = {},
         .process_image =
@@ -218,6 +219,12 @@ int main(int argc, char** argv) {
                     done(chat::ImageOutcome{r.ok, std::move(r.html), std::move(r.error)});
                 });
             },
+    });
+
+    web_api.set_shutdown([&] {
+        // api.md §7: the answer and the notice go out, the process exits 2 s later.
+        auto timer = std::make_shared<boost::asio::steady_timer>(ioc, std::chrono::seconds(2));
+        timer->async_wait([&, timer](boost::system::error_code) { shutdown(1, {}); });
     });
 
     chat.start();

@@ -20,6 +20,10 @@ WebApi::WebApi(config::LiveSettings& settings, net::ChatService& chat)
         {"/api/authenticate", &WebApi::authenticate},
         {"/api/authentication", &WebApi::authenticate},
         {"/api/blocklist", &WebApi::blocklist},
+        {"/api/amend-jwt", &WebApi::amend_jwt},
+        {"/api/shutdown", &WebApi::shutdown},
+        {"/api/block/now", &WebApi::block_now},
+        {"/api/disconnect/now", &WebApi::disconnect_now},
     };
 }
 
@@ -118,6 +122,113 @@ void WebApi::blocklist(net::Request req, net::Respond respond) {
         room.cache_blocklist(username, std::move(list));
         bj::object body;
         body["OK"] = true;
+        respond(json_response(req, status::ok, body));
+    });
+}
+
+}  // namespace barertc::api
+
+namespace barertc::api {
+
+namespace {
+bj::object ok_body() {
+    bj::object body;
+    body["OK"] = true;
+    return body;
+}
+}  // namespace
+
+// POST /api/amend-jwt: replace an online user's claims (api.md §6).
+void WebApi::amend_jwt(net::Request req, net::Respond respond) {
+    auto post = read_post_body(req);
+    if (!post.body) return respond(error_response(req, post.error_status, post.error));
+    std::string error, key, username, token;
+    Fields fields(*post.body, error);
+    if (!fields.get("APIKey", key) || !fields.get("Username", username) ||
+        !fields.get("JWTToken", token)) {
+        return respond(error_response(req, status::bad_request, error));
+    }
+    if (!api_key_ok(key)) {
+        return respond(error_response(req, status::unauthorized, "Authentication denied."));
+    }
+    const auto now = std::chrono::system_clock::now();
+    auto verified = auth::verify(token, settings_.get()->jwt.secret_key, timefmt::unix_seconds(now));
+    if (token.empty() || !verified.ok) {
+        return respond(error_response(req, status::unauthorized, "Invalid JWT token."));
+    }
+    chat_.with_room([req = std::move(req), respond = std::move(respond), username, now,
+                     claims = std::move(verified.claims)](chat::Room& room,
+                                                          chat::Output& out) mutable {
+        if (!room.amend_claims(username, std::move(claims), now, out)) {
+            return respond(error_response(req, status::not_found,
+                                          "User " + username + " is not online"));
+        }
+        respond(json_response(req, status::ok, ok_body()));
+    });
+}
+
+// POST /api/shutdown: answer, warn everyone, then exit with status 1 (api.md §7).
+void WebApi::shutdown(net::Request req, net::Respond respond) {
+    auto post = read_post_body(req);
+    if (!post.body) return respond(error_response(req, post.error_status, post.error));
+    std::string error, key;
+    Fields fields(*post.body, error);
+    if (!fields.get("APIKey", key)) return respond(error_response(req, status::bad_request, error));
+    if (!api_key_ok(key)) {
+        return respond(error_response(req, status::unauthorized, "Authentication denied."));
+    }
+    respond(json_response(req, status::ok, ok_body()));
+    chat_.with_room([](chat::Room& room, chat::Output& out) {
+        room.broadcast_notice("The chat server is going down for a reboot NOW!", out);
+    });
+    if (shutdown_) shutdown_();
+}
+
+// POST /api/block/now: block every online pair among the names (api.md §9).
+void WebApi::block_now(net::Request req, net::Respond respond) {
+    auto post = read_post_body(req);
+    if (!post.body) return respond(error_response(req, post.error_status, post.error));
+    std::string error, key;
+    std::vector<std::string> usernames;
+    Fields fields(*post.body, error);
+    if (!fields.get("APIKey", key) || !fields.get("Usernames", usernames)) {
+        return respond(error_response(req, status::bad_request, error));
+    }
+    if (!api_key_ok(key)) {
+        return respond(error_response(req, status::unauthorized, "Authentication denied."));
+    }
+    chat_.with_room([req = std::move(req), respond = std::move(respond),
+                     usernames = std::move(usernames)](chat::Room& room, chat::Output& out) {
+        room.block_now(usernames, std::chrono::system_clock::now(), out);
+        respond(json_response(req, status::ok, ok_body()));
+    });
+}
+
+// POST /api/disconnect/now: remove users from the room (api.md §10).
+void WebApi::disconnect_now(net::Request req, net::Respond respond) {
+    auto fail = [&](status st, std::string_view text) {
+        bj::object extra;
+        extra["Removed"] = 0;
+        respond(error_response(req, st, text, std::move(extra)));
+    };
+    auto post = read_post_body(req);
+    if (!post.body) return fail(post.error_status, post.error);
+    std::string error, key, message;
+    std::vector<std::string> usernames;
+    bool kick = false;
+    Fields fields(*post.body, error);
+    if (!fields.get("APIKey", key) || !fields.get("Usernames", usernames) ||
+        !fields.get("Message", message) || !fields.get("Kick", kick)) {
+        return fail(status::bad_request, error);
+    }
+    if (!api_key_ok(key)) return fail(status::unauthorized, "Authentication denied.");
+    chat_.with_room([req = std::move(req), respond = std::move(respond),
+                     usernames = std::move(usernames), message, kick](chat::Room& room,
+                                                                      chat::Output& out) {
+        const auto removed =
+            room.disconnect_now(usernames, message, kick, std::chrono::system_clock::now(), out);
+        bj::object body = ok_body();
+        body["Removed"] = removed;
         respond(json_response(req, status::ok, body));
     });
 }

@@ -78,7 +78,7 @@ void ChatService::shutdown(chat::Payload notice, std::chrono::milliseconds deadl
         tick_timer_.cancel();
         for (auto& [id, weak] : registry_) {
             if (auto conn = weak.lock()) {
-                conn->deliver(notice, chat::PayloadKind::Message);
+                if (notice) conn->deliver(notice, chat::PayloadKind::Message);
                 conn->close_going_away();
             }
         }

@@ -54,7 +54,8 @@ public:
     void ping(chat::SessionId id);
     // Runs `fn` on the room's strand with access to the room; its output is delivered.
     void with_room(std::function<void(chat::Room&, chat::Output&)> fn);
-    // Graceful shutdown (decisions.md §4): every connection gets `notice`, then a 1001 close
+    // Graceful shutdown (decisions.md §4): every connection gets `notice` (unless null), then
+    // a 1001 close
     // once its outbox is written. `done` runs on the room's strand when all are closed or
     // `deadline` has passed.
     void shutdown(chat::Payload notice, std::chrono::milliseconds deadline,
