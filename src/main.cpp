@@ -3,10 +3,14 @@
 #include "api/web_api.hpp"
 #include "config/live_settings.hpp"
 #include "config/settings.hpp"
+#include "util/json_writer.hpp"
+#include "hooks/webhook_client.hpp"
 #include "media/image.hpp"
+#include "store/dm_history.hpp"
 #include "chat/protocol.hpp"
 #include "net/chat_service.hpp"
 #include "net/listener.hpp"
+#include "net/poll_service.hpp"
 #include "util/time_format.hpp"
 #include "web/pages.hpp"
 #include "web/site.hpp"
@@ -17,6 +21,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
 #include <glib.h>
 #include <spdlog/spdlog.h>
 
@@ -153,13 +158,34 @@ int main(int argc, char** argv) {
     g_log_set_handler("VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
                       vips_log_to_spdlog, nullptr);
 
+    const auto started = std::chrono::system_clock::now();
+    std::int64_t first_message_id = timefmt::unix_seconds(started) + 1;
+    // DM history is opened at start only (config.md §2). A database that cannot be opened is
+    // logged and the chat runs without history rather than not at all.
+    std::unique_ptr<store::DmHistory> history;
+    if (settings.direct_message_history.enabled) {
+        std::string error;
+        history = store::DmHistory::open(settings.direct_message_history.sqlite_database, error);
+        if (!history) {
+            spdlog::error("DM history disabled: cannot open {}: {}",
+                          settings.direct_message_history.sqlite_database, error);
+        } else {
+            const auto pruned = history->prune_older_than(
+                settings.direct_message_history.retention_days, timefmt::unix_seconds(started));
+            if (!pruned.empty()) spdlog::error("DM history retention: {}", pruned);
+            // Ids keep growing across quick restarts (decisions.md §1).
+            first_message_id = std::max(first_message_id, history->max_message_id() + 1);
+        }
+    }
+    hooks::WebhookClient webhooks;
+
     config::LiveSettings live(settings);
     boost::asio::io_context ioc;
-    const auto started = std::chrono::system_clock::now();
-    net::ChatService chat(ioc, live, started, timefmt::unix_seconds(started) + 1);
+    net::ChatService chat(ioc, live, started, first_message_id);
     api::WebApi web_api(live, chat);
     web::Pages pages(live, chat);
-    web::Site site(web_api, pages);
+    net::PollService poll(ioc, chat, live);
+    web::Site site(web_api, pages, poll);
     auto listener = std::make_shared<net::Listener>(
         ioc, site, chat,
         net::ListenerOptions{[&live] { return http_options(*live.get()); },
@@ -189,12 +215,15 @@ int main(int argc, char** argv) {
 
     // Image decoding runs on its own small pool so it never stalls the chat (design.md §6).
     boost::asio::thread_pool image_workers(1);
+    // Database reads and deletes for the API and take-backs block; they run here.
+    boost::asio::thread_pool blocking_workers(1);
     int exit_code = 0;
     // Stops accepting, gives every connection `notice` (when not empty) and a 1001 close, and
     // ends the event loop once they are gone (decisions.md §4).
     auto shutdown = [&](int code, std::string_view notice) {
         exit_code = code;
         listener->stop();
+        poll.stop();
         chat.shutdown(notice.empty() ? nullptr : chat::chat_server_notice(notice),
                       std::chrono::seconds(5), [&ioc] { ioc.stop(); });
     };
@@ -206,7 +235,33 @@ int main(int argc, char** argv) {
                 // (commands.md); the room has already broadcast its notice.
                 boost::asio::post(ioc, [&] { shutdown(1, {}); });
             },
-        .post_report = {},
+        .post_report =
+            [&live, &webhooks](chat::effect::PostReport report,
+                               std::function<void(std::string)> done) {
+                const auto cfg = live.get();
+                const auto* hook = cfg->find_webhook("report");
+                if (!hook || !hook->enabled) {
+                    done("the report webhook is not enabled");
+                    return;
+                }
+                boost::json::object r;
+                r["FromUsername"] = report.from_username;
+                r["AboutUsername"] = report.about_username;
+                r["Channel"] = report.channel;
+                r["Timestamp"] = report.timestamp;
+                r["Reason"] = report.reason;
+                r["Message"] = report.message;
+                r["Comment"] = report.comment;
+                boost::json::object body;
+                body["Action"] = "report";
+                body["APIKey"] = cfg->admin_api_key;
+                body["Report"] = std::move(r);
+                webhooks.post(hook->url, json::compact(body), std::chrono::seconds(10),
+                              [done = std::move(done)](hooks::WebhookResult result) {
+                                  if (!result.ok) spdlog::warn("report webhook: {}", result.error);
+                                  done(result.ok ? std::string() : result.error);
+                              });
+            },
         .process_image =
             [&](chat::effect::ProcessImage job, std::function<void(chat::ImageOutcome)> done) {
                 boost::asio::post(image_workers, [&live, job = std::move(job),
@@ -219,7 +274,24 @@ int main(int argc, char** argv) {
                     done(chat::ImageOutcome{r.ok, std::move(r.html), std::move(r.error)});
                 });
             },
+        .store_direct_message =
+            [&history](chat::effect::StoreDirectMessage dm) {
+                if (history) {
+                    history->insert(dm.msg_id, std::move(dm.from), std::move(dm.to),
+                                    std::move(dm.html), dm.unix_time);
+                }
+            },
+        .delete_direct_message =
+            [&history, &blocking_workers](chat::effect::DeleteDirectMessage del,
+                                          std::function<void(bool)> done) {
+                if (!history) return done(false);
+                boost::asio::post(blocking_workers, [&history, del = std::move(del),
+                                                     done = std::move(done)] {
+                    done(history->delete_message(del.msg_id, del.username, del.is_operator));
+                });
+            },
     });
+    web_api.set_services(history.get(), &webhooks, &blocking_workers);
 
     web_api.set_shutdown([&] {
         // api.md §7: the answer and the notice go out, the process exits 2 s later.
@@ -228,6 +300,7 @@ int main(int argc, char** argv) {
     });
 
     chat.start();
+    poll.start();
     listener->start();
 
     boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -255,5 +328,9 @@ int main(int argc, char** argv) {
     ioc.run();
     for (auto& t : pool) t.join();
     image_workers.join();
+    blocking_workers.join();
+    // Nothing acknowledged is lost on a clean shutdown (decisions.md §2, §10).
+    if (history) history->flush();
+    webhooks.flush(std::chrono::seconds(3));
     return exit_code;
 }

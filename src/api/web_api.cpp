@@ -24,6 +24,10 @@ WebApi::WebApi(config::LiveSettings& settings, net::ChatService& chat)
         {"/api/shutdown", &WebApi::shutdown},
         {"/api/block/now", &WebApi::block_now},
         {"/api/disconnect/now", &WebApi::disconnect_now},
+        {"/api/profile", &WebApi::profile},
+        {"/api/message/history", &WebApi::message_history},
+        {"/api/message/usernames", &WebApi::message_usernames},
+        {"/api/message/clear", &WebApi::message_clear},
     };
 }
 

@@ -377,7 +377,7 @@ void Room::on_message(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     s.owned_messages.insert(msg_id);
 
     if (m.channel.starts_with('@')) {
-        send_direct_message(s, m, std::move(html), msg_id, out);
+        send_direct_message(s, m, std::move(html), msg_id, now, out);
         return;
     }
 
@@ -399,7 +399,7 @@ void Room::on_message(Subscriber& s, ClientMessage& m, Time now, Output& out) {
 }
 
 void Room::send_direct_message(Subscriber& s, const ClientMessage& m, std::string html,
-                               std::int64_t msg_id, Output& out) {
+                               std::int64_t msg_id, Time now, Output& out) {
     const std::string_view to_name = std::string_view(m.channel).substr(1);
     // The sender's copy comes first, before any delivery check (protocol.md §13).
     out.send(s.id, make_payload(OutMessage{.action = "message",
@@ -421,6 +421,13 @@ void Room::send_direct_message(Subscriber& s, const ClientMessage& m, std::strin
         return;
     }
     if (is_blocked(s, *r)) return;
+    if (settings_->direct_message_history.enabled) {
+        out.effects.push_back(effect::StoreDirectMessage{.msg_id = msg_id,
+                                                         .from = s.username,
+                                                         .to = r->username,
+                                                         .html = html,
+                                                         .unix_time = timefmt::unix_seconds(now)});
+    }
     const std::string from_channel = "@" + s.username;
     out.send(r->id, make_payload(OutMessage{.action = "message",
                                             .channel = from_channel,
@@ -648,15 +655,40 @@ void Room::on_video_invite(Subscriber& s, ClientMessage& m, Time now, Output& /*
 // Take-backs and reactions (protocol.md §5.12, §5.13, §12)
 
 void Room::on_takeback(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out) {
-    if (!s.is_op() && !s.owned_messages.contains(m.msg_id)) {
+    const bool history = settings_->direct_message_history.enabled;
+    const bool permitted = s.is_op() || s.owned_messages.contains(m.msg_id);
+    if (history) {
+        // The stored copy goes too; a user may also take back a DM of an earlier session,
+        // which only the database can confirm.
+        out.effects.push_back(effect::DeleteDirectMessage{.requester = s.id,
+                                                          .msg_id = m.msg_id,
+                                                          .username = s.username,
+                                                          .is_operator = s.is_op(),
+                                                          .answer = !permitted});
+        if (!permitted) return;
+    }
+    if (!permitted) {
         out.send(s.id, chat_server_notice(kNotYourMessage));
         return;
     }
-    for (auto& [channel, buffer] : echo_) {
-        std::erase_if(buffer, [&](const EchoEntry& e) { return e.msg_id == m.msg_id; });
+    take_back(m.msg_id, out);
+}
+
+void Room::takeback_checked(SessionId requester, std::int64_t msg_id, bool deleted,
+                            Output& out) {
+    if (!find(requester)) return;
+    if (!deleted) {
+        out.send(requester, chat_server_notice(kNotYourMessage));
+        return;
     }
-    auto payload =
-        make_payload(OutMessage{.action = "takeback", .msg_id = m.msg_id}.serialize());
+    take_back(msg_id, out);
+}
+
+void Room::take_back(std::int64_t msg_id, Output& out) {
+    for (auto& [channel, buffer] : echo_) {
+        std::erase_if(buffer, [&](const EchoEntry& e) { return e.msg_id == msg_id; });
+    }
+    auto payload = make_payload(OutMessage{.action = "takeback", .msg_id = msg_id}.serialize());
     for (const auto& [name, id] : by_name_) out.send(id, payload);
 }
 

@@ -59,10 +59,26 @@ struct ProcessImage {
     std::string filename;
     std::string bytes;
 };
+// Queue a delivered text DM for the history database (features.md §6).
+struct StoreDirectMessage {
+    std::int64_t msg_id = 0;
+    std::string from, to, html;
+    std::int64_t unix_time = 0;
+};
+// Delete a DM from the history database: an operator's request deletes any row, a user's only
+// their own. When `answer` is set, reply with Room::takeback_checked(requester, msg_id, deleted).
+struct DeleteDirectMessage {
+    SessionId requester = 0;
+    std::int64_t msg_id = 0;
+    std::string username;
+    bool is_operator = false;
+    bool answer = false;
+};
 }  // namespace effect
 
 using Effect = std::variant<effect::ReloadSettings, effect::Shutdown, effect::PostReport,
-                            effect::ProcessImage>;
+                            effect::ProcessImage, effect::StoreDirectMessage,
+                            effect::DeleteDirectMessage>;
 
 // The outcome of effect::ProcessImage: the <img> HTML, or a user-facing error.
 struct ImageOutcome {
@@ -123,6 +139,9 @@ public:
     // Results of effects.
     void reconfigured(SessionId requester, const std::string& error, Output& out);
     void report_result(SessionId reporter, const std::string& error, Output& out);
+    // A user's take-back of a message this session does not own, after the history
+    // database said whether it deleted that user's stored DM (protocol.md §12).
+    void takeback_checked(SessionId requester, std::int64_t msg_id, bool deleted, Output& out);
     void image_ready(SessionId from, const std::string& channel, ImageOutcome result, Time now,
                      Output& out);
 
@@ -142,6 +161,7 @@ public:
 
     // Introspection for the transport and tests.
     bool is_authenticated(SessionId id) const;
+    bool is_online(std::string_view username) const { return find_online(username) != nullptr; }
     std::string username_of(SessionId id) const;
     std::size_t connection_count() const { return subscribers_.size(); }
     std::size_t online_count() const { return by_name_.size(); }
@@ -208,6 +228,7 @@ private:
     void on_ping(Subscriber& s, ClientMessage& m, Time now, Output& out);
     void on_report(Subscriber& s, ClientMessage& m, Time now, Output& out);
     void on_file(Subscriber& s, ClientMessage& m, Time now, Output& out);
+    void take_back(std::int64_t msg_id, Output& out);
 
     // Recent raw lines per conversation, for reports and filters (features.md §4).
     static constexpr std::size_t kContextLines = 30;
@@ -227,7 +248,7 @@ private:
     // Steps shared by several actions.
     void send_login_burst(Subscriber& s, Time now, Output& out);
     void send_direct_message(Subscriber& s, const ClientMessage& m, std::string html,
-                             std::int64_t msg_id, Output& out);
+                             std::int64_t msg_id, Time now, Output& out);
     void send_direct_image(Subscriber& s, const std::string& channel, const std::string& html,
                            std::int64_t msg_id, Output& out);
     void broadcast(std::string_view subject, std::string_view channel, const Payload& payload,

@@ -1,5 +1,6 @@
 #include "hooks/webhook_client.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,7 +12,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url.hpp>
-#include <spdlog/spdlog.h>
 
 #ifdef BARERTC_WEBHOOK_HTTPS
 #include <boost/asio/ssl.hpp>
@@ -41,7 +41,7 @@ constexpr std::uint64_t kMaxResponseBody = 1 << 20;
 
 struct Target {
     bool tls = false;
-    std::string host;         // for name lookup and certificate checks: no brackets
+    std::string host;           // for name lookup and certificate checks: no brackets
     bool host_is_name = false;  // a DNS name (SNI is only sent for names, not addresses)
     std::string port;
     std::string host_header;  // as written in the URL, with the port if one was given
@@ -67,9 +67,9 @@ std::string parse_target(std::string_view url, Target& out) {
     if (out.host.empty()) return "webhook URL has no host";
     out.host_is_name = u.host_type() == boost::urls::host_type::name;
     out.port = u.has_port() && !u.port().empty() ? std::string(u.port())
-                                                : std::string(out.tls ? "443" : "80");
-    out.host_header = u.has_port() ? std::string(u.encoded_host_and_port())
-                                   : std::string(u.encoded_host());
+                                                 : std::string(out.tls ? "443" : "80");
+    out.host_header =
+        u.has_port() ? std::string(u.encoded_host_and_port()) : std::string(u.encoded_host());
     out.path = u.encoded_target();
     if (out.path.empty() || out.path.front() != '/') out.path.insert(0, "/");
     return {};
@@ -296,7 +296,7 @@ bool WebhookClient::https_supported() {
 #endif
 }
 
-WebhookClient::WebhookClient(const std::string& extra_ca_file) : impl_(std::make_shared<Impl>()) {
+WebhookClient::WebhookClient(const std::string& extra_ca_file) : impl_(std::make_unique<Impl>()) {
 #ifdef BARERTC_WEBHOOK_HTTPS
     beast::error_code ec;
     impl_->tls.set_default_verify_paths(ec);

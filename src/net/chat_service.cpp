@@ -104,15 +104,17 @@ void ChatService::settings_changed() {
 }
 
 void ChatService::dispatch(chat::Output& out) {
+    // Effects first: a DM is queued for the history before its echo can reach the sender
+    // (decisions.md §2).
+    auto effects = std::move(out.effects);
+    out.effects.clear();
+    for (auto& e : effects) run_effect(e);
     for (auto& d : out.deliveries) {
         auto it = registry_.find(d.to);
         if (it == registry_.end()) continue;
         if (auto conn = it->second.lock()) conn->deliver(d.payload, d.kind);
     }
     out.deliveries.clear();
-    auto effects = std::move(out.effects);
-    out.effects.clear();
-    for (auto& e : effects) run_effect(e);
     if (room_.who_dirty()) schedule_who_flush();
 }
 
@@ -136,6 +138,29 @@ void ChatService::run_effect(chat::Effect& effect) {
                 chat::Output out;
                 room_.image_ready(from, channel, std::move(result),
                                   std::chrono::system_clock::now(), out);
+                dispatch(out);
+            });
+        });
+    } else if (auto* store = std::get_if<chat::effect::StoreDirectMessage>(&effect)) {
+        if (effects_.store_direct_message) effects_.store_direct_message(std::move(*store));
+    } else if (auto* del = std::get_if<chat::effect::DeleteDirectMessage>(&effect)) {
+        const bool answer = del->answer;
+        const auto requester = del->requester;
+        const auto msg_id = del->msg_id;
+        if (!effects_.delete_direct_message) {
+            if (answer) {
+                chat::Output out;
+                room_.takeback_checked(requester, msg_id, false, out);
+                dispatch(out);
+            }
+            return;
+        }
+        effects_.delete_direct_message(std::move(*del), [this, answer, requester,
+                                                         msg_id](bool deleted) {
+            if (!answer) return;
+            asio::post(strand_, [this, requester, msg_id, deleted] {
+                chat::Output out;
+                room_.takeback_checked(requester, msg_id, deleted, out);
                 dispatch(out);
             });
         });

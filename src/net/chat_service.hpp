@@ -30,6 +30,11 @@ struct EffectHandlers {
     // Processes an uploaded image on a worker; `done` may run on any thread.
     std::function<void(chat::effect::ProcessImage, std::function<void(chat::ImageOutcome)> done)>
         process_image;
+    // Queues a DM for the history database (never blocks).
+    std::function<void(chat::effect::StoreDirectMessage)> store_direct_message;
+    // Deletes a stored DM on a worker; `done(deleted)` may run on any thread.
+    std::function<void(chat::effect::DeleteDirectMessage, std::function<void(bool)> done)>
+        delete_direct_message;
 };
 
 class ChatService {

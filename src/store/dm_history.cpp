@@ -1,7 +1,7 @@
 #include "store/dm_history.hpp"
 
-#include <sqlite3.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <exception>
@@ -113,8 +113,8 @@ public:
     Use& bind(int i, std::string_view v) {
         // A null pointer would bind SQL NULL instead of the empty string.
         const char* data = v.data() != nullptr ? v.data() : "";
-        if (rc_ == SQLITE_OK) rc_ = sqlite3_bind_text64(s_, i, data, v.size(), SQLITE_TRANSIENT,
-                                                        SQLITE_UTF8);
+        if (rc_ == SQLITE_OK)
+            rc_ = sqlite3_bind_text64(s_, i, data, v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
         return *this;
     }
     // SQLITE_ROW, SQLITE_DONE, or an error code (also a failed bind).
@@ -157,16 +157,14 @@ struct DmHistory::Statements {
                        " GROUP BY username ORDER BY ") +
                    order + " LIMIT ?2 OFFSET ?3";
         };
-        return begin.prepare(db, "BEGIN IMMEDIATE", error) &&
-               commit.prepare(db, "COMMIT", error) &&
+        return begin.prepare(db, "BEGIN IMMEDIATE", error) && commit.prepare(db, "COMMIT", error) &&
                rollback.prepare(db, "ROLLBACK", error) &&
                insert.prepare(db,
                               "INSERT INTO direct_messages"
                               " (message_id, channel_id, username, message, timestamp)"
                               " VALUES (?1, ?2, ?3, ?4, ?5)",
                               error) &&
-               delete_any.prepare(db, "DELETE FROM direct_messages WHERE message_id = ?1",
-                                  error) &&
+               delete_any.prepare(db, "DELETE FROM direct_messages WHERE message_id = ?1", error) &&
                delete_own.prepare(db,
                                   "DELETE FROM direct_messages"
                                   " WHERE message_id = ?1 AND username = ?2",
@@ -186,10 +184,10 @@ struct DmHistory::Statements {
                                     error) &&
                partners_az.prepare(db, partners("username ASC").c_str(), error) &&
                partners_za.prepare(db, partners("username DESC").c_str(), error) &&
-               partners_oldest.prepare(
-                   db, partners("MIN(timestamp) ASC, username ASC").c_str(), error) &&
-               partners_newest.prepare(
-                   db, partners("MAX(timestamp) DESC, username ASC").c_str(), error) &&
+               partners_oldest.prepare(db, partners("MIN(timestamp) ASC, username ASC").c_str(),
+                                       error) &&
+               partners_newest.prepare(db, partners("MAX(timestamp) DESC, username ASC").c_str(),
+                                       error) &&
                clear.prepare(db,
                              "DELETE FROM direct_messages"
                              " WHERE dm_involves(channel_id, username, ?1) OR username = ?1",
@@ -258,9 +256,8 @@ std::unique_ptr<DmHistory> DmHistory::open(const std::string& path, std::string&
     }
 
     if (sqlite3_create_function_v2(db, "dm_involves", 3,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
-                                   nullptr, sql_involves, nullptr, nullptr,
-                                   nullptr) != SQLITE_OK) {
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
+                                   sql_involves, nullptr, nullptr, nullptr) != SQLITE_OK) {
         return fail(sqlite3_errmsg(db));
     }
 
@@ -379,22 +376,21 @@ void DmHistory::write_inserts(std::vector<Job>& batch) {
         if (insert.step() == SQLITE_DONE) {
             ++written;
         } else {
-            spdlog::error("dm history: storing message {} from {} failed: {}", job.id,
-                          job.username, sqlite3_errmsg(db_));
+            spdlog::error("dm history: storing message {} from {} failed: {}", job.id, job.username,
+                          sqlite3_errmsg(db_));
         }
     }
     // Some errors (a full disk, I/O) roll the transaction back by themselves.
     if (in_transaction && !sqlite3_get_autocommit(db_)) {
         Use commit(st_->commit);
         if (commit.step() != SQLITE_DONE) {
-            spdlog::error("dm history: committing {} messages failed, they are lost: {}",
-                          written, sqlite3_errmsg(db_));
+            spdlog::error("dm history: committing {} messages failed, they are lost: {}", written,
+                          sqlite3_errmsg(db_));
             Use rollback(st_->rollback);
             rollback.step();
         }
     } else if (in_transaction && written > 0) {
-        spdlog::error("dm history: the transaction was rolled back, {} messages are lost",
-                      written);
+        spdlog::error("dm history: the transaction was rolled back, {} messages are lost", written);
     }
     batch.clear();
 }
@@ -454,8 +450,8 @@ bool DmHistory::delete_message(std::int64_t id, std::string_view requester, bool
 DmHistory::Page DmHistory::history(std::string_view me, std::string_view partner,
                                    std::int64_t before_id) {
     const auto channel = make_channel(me, partner);
-    const std::int64_t below = before_id == 0 ? std::numeric_limits<std::int64_t>::max()
-                                              : before_id;
+    const std::int64_t below =
+        before_id == 0 ? std::numeric_limits<std::int64_t>::max() : before_id;
     return call<Page>([this, channel, below] {
         Page out;
         const auto failed = [&](const char* what) {
@@ -499,8 +495,8 @@ DmHistory::UsernamesPage DmHistory::usernames(std::string_view me, std::string_v
     }
     // Clamp so that the offset cannot overflow.
     const std::int64_t max_page = std::numeric_limits<std::int64_t>::max() / kUsernamesPageSize;
-    const std::int64_t offset = (std::clamp<std::int64_t>(page, 1, max_page) - 1) *
-                                kUsernamesPageSize;
+    const std::int64_t offset =
+        (std::clamp<std::int64_t>(page, 1, max_page) - 1) * kUsernamesPageSize;
     return call<UsernamesPage>([this, me = std::string(me), query, offset] {
         UsernamesPage out;
         const auto failed = [&](const char* what) {
@@ -519,8 +515,8 @@ DmHistory::UsernamesPage DmHistory::usernames(std::string_view me, std::string_v
             out.error = "you have no direct messages stored on this chat server";
             return out;
         }
-        out.pages = std::max<std::int64_t>(
-            1, (out.count + kUsernamesPageSize - 1) / kUsernamesPageSize);
+        out.pages =
+            std::max<std::int64_t>(1, (out.count + kUsernamesPageSize - 1) / kUsernamesPageSize);
         Use list(*query);
         list.bind(1, std::string_view(me)).bind(2, kUsernamesPageSize).bind(3, offset);
         int rc;

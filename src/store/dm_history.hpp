@@ -56,9 +56,9 @@ public:
     // Opens or creates the database and its table and indexes. On failure returns null and
     // sets `error`. `busy_timeout` bounds how long a statement waits for another process's
     // lock before failing with "database is locked".
-    static std::unique_ptr<DmHistory> open(const std::string& path, std::string& error,
-                                           std::chrono::milliseconds busy_timeout =
-                                               std::chrono::seconds(5));
+    static std::unique_ptr<DmHistory> open(
+        const std::string& path, std::string& error,
+        std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
 
     // "@<a>:@<b>" with the two names in ascending byte order.
     static std::string channel_id(std::string_view a, std::string_view b);

@@ -47,6 +47,7 @@ void Site::handle(net::Request req, net::RequestContext ctx, net::Respond respon
         res.set(net::http::field::location, location);
         return respond(std::move(res));
     }
+    if (path == "/poll") return poll_.handle(std::move(req), std::move(ctx), std::move(respond));
     if (api_.handles(path)) return api_.handle(std::move(req), std::move(ctx), std::move(respond));
     if (path == "/about") return pages_.about(req, std::move(respond));
     if (path == "/logout") return pages_.logout(req, std::move(respond));

@@ -10,12 +10,14 @@ namespace barertc::web {
 
 class Site : public net::HttpHandler {
 public:
-    Site(api::WebApi& api, Pages& pages) : api_(api), pages_(pages) {}
+    Site(api::WebApi& api, Pages& pages, net::HttpHandler& poll)
+        : api_(api), pages_(pages), poll_(poll) {}
     void handle(net::Request req, net::RequestContext ctx, net::Respond respond) override;
 
 private:
     api::WebApi& api_;
     Pages& pages_;
+    net::HttpHandler& poll_;
 };
 
 // Go's path.Clean for URL paths: collapses "//", "." and ".." and keeps a trailing slash.

@@ -25,9 +25,8 @@ protected:
     void SetUp() override {
         static std::atomic<int> counter{0};
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               ("barertc_dm_" + std::to_string(::getpid()) + "_" + info->name() + "_" +
-                std::to_string(counter++));
+        dir_ = fs::temp_directory_path() / ("barertc_dm_" + std::to_string(::getpid()) + "_" +
+                                            info->name() + "_" + std::to_string(counter++));
         fs::remove_all(dir_);
         fs::create_directories(dir_);
         path_ = (dir_ / "history.sqlite").string();
@@ -106,8 +105,7 @@ TEST_F(DmHistoryTest, CreatesTheTableAndIndexesInWalMode) {
     sqlite3_finalize(s);
     sqlite3_close(raw);
 
-    EXPECT_EQ(names, (std::vector<std::string>{"direct_messages",
-                                               "idx_direct_messages_channel_id",
+    EXPECT_EQ(names, (std::vector<std::string>{"direct_messages", "idx_direct_messages_channel_id",
                                                "idx_direct_messages_timestamp",
                                                "idx_direct_messages_username"}));
     EXPECT_EQ(mode, "wal");
@@ -284,8 +282,7 @@ TEST_F(DmHistoryTest, ClearDeletesRowsTheUserSentInForeignThreads) {
     // A row whose sender is not a party of its thread (e.g. written by an older server).
     sqlite3* raw = nullptr;
     ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(raw,
-                           "INSERT INTO direct_messages VALUES (2, '@x:@y', 'me', 'odd', 1)",
+    ASSERT_EQ(sqlite3_exec(raw, "INSERT INTO direct_messages VALUES (2, '@x:@y', 'me', 'odd', 1)",
                            nullptr, nullptr, nullptr),
               SQLITE_OK);
     sqlite3_close(raw);

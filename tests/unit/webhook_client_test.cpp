@@ -54,7 +54,9 @@ public:
 
     Receiver(unsigned status, std::string body, Mode mode = Mode::Answer,
              std::string tls_cert_pem = {}, std::string tls_key_pem = {})
-        : status_(status), body_(std::move(body)), mode_(mode),
+        : status_(status),
+          body_(std::move(body)),
+          mode_(mode),
           acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
 #ifdef BARERTC_WEBHOOK_HTTPS
         if (!tls_cert_pem.empty()) {
@@ -74,7 +76,9 @@ public:
         thread_.join();
     }
 
-    unsigned short port() const { return acceptor_.local_endpoint().port(); }
+    unsigned short port() const {
+        return acceptor_.local_endpoint().port();
+    }
     std::string url(const std::string& path = "/hook") const {
         return "http://127.0.0.1:" + std::to_string(port()) + path;
     }
@@ -112,7 +116,9 @@ private:
     }
 #endif
 
-    asio::awaitable<void> serve(tcp::socket socket) { co_await serve_stream(socket); }
+    asio::awaitable<void> serve(tcp::socket socket) {
+        co_await serve_stream(socket);
+    }
 
     template <typename Stream>
     asio::awaitable<void> serve_stream(Stream& stream) {
@@ -213,8 +219,7 @@ TEST(WebhookClient, UrlWithoutPathPostsToRoot) {
     Receiver receiver(200, "{}");
     WebhookClient client;
     Outcome out;
-    client.post("http://127.0.0.1:" + std::to_string(receiver.port()), "{}", 5s,
-                out.callback());
+    client.post("http://127.0.0.1:" + std::to_string(receiver.port()), "{}", 5s, out.callback());
     EXPECT_TRUE(out.wait().ok);
     const auto req = receiver.first_request();
     ASSERT_TRUE(req.has_value());
@@ -260,8 +265,7 @@ TEST(WebhookClient, NothingListeningFailsWithoutWaitingForTheTimeout) {
     Outcome out;
     const auto port = closed_port();
     const auto start = std::chrono::steady_clock::now();
-    client.post("http://127.0.0.1:" + std::to_string(port) + "/hook", "{}", 30s,
-                out.callback());
+    client.post("http://127.0.0.1:" + std::to_string(port) + "/hook", "{}", 30s, out.callback());
     const auto result = out.wait(10s);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
     EXPECT_FALSE(result.ok);
@@ -339,11 +343,10 @@ TEST(WebhookClient, ManyCallsEachCompleteOnce) {
     std::atomic<int> ok{0};
     std::atomic<int> calls{0};
     for (int i = 0; i < 25; ++i) {
-        client.post(receiver.url(), "{\"n\":" + std::to_string(i) + "}", 5s,
-                    [&](WebhookResult r) {
-                        calls++;
-                        if (r.ok) ok++;
-                    });
+        client.post(receiver.url(), "{\"n\":" + std::to_string(i) + "}", 5s, [&](WebhookResult r) {
+            calls++;
+            if (r.ok) ok++;
+        });
     }
     EXPECT_TRUE(client.flush(20s));
     EXPECT_EQ(calls, 25);
@@ -422,9 +425,7 @@ TestCert make_cert(const char* san) {
 
 class WebhookClientTls : public ::testing::Test {
 protected:
-    void SetUp() override {
-        use_cert("DNS:localhost,IP:127.0.0.1");
-    }
+    void SetUp() override { use_cert("DNS:localhost,IP:127.0.0.1"); }
     void TearDown() override { std::filesystem::remove(ca_file_); }
 
     // Makes the receiver's certificate and trusts it through the client's extra CA file.
