@@ -6,6 +6,7 @@
 #include "util/json_writer.hpp"
 #include "hooks/webhook_client.hpp"
 #include "media/image.hpp"
+#include "store/chat_log.hpp"
 #include "store/dm_history.hpp"
 #include "chat/protocol.hpp"
 #include "net/chat_service.hpp"
@@ -178,6 +179,7 @@ int main(int argc, char** argv) {
         }
     }
     hooks::WebhookClient webhooks;
+    store::ChatLog chat_log;
 
     config::LiveSettings live(settings);
     boost::asio::io_context ioc;
@@ -288,6 +290,13 @@ int main(int argc, char** argv) {
                 boost::asio::post(blocking_workers, [&history, del = std::move(del),
                                                      done = std::move(done)] {
                     done(history->delete_message(del.msg_id, del.username, del.is_operator));
+                });
+            },
+        .append_log =
+            [&live, &chat_log, &blocking_workers](chat::effect::AppendLog entry) {
+                boost::asio::post(blocking_workers, [&chat_log, dir = live.get()->logging.directory,
+                                                     entry = std::move(entry)] {
+                    chat_log.append(dir, entry.file, entry.line);
                 });
             },
     });

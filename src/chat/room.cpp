@@ -61,10 +61,13 @@ Room::Room(std::shared_ptr<const config::Settings> settings, Time started_at,
     : settings_(std::move(settings)),
       started_at_(started_at),
       next_message_id_(first_message_id),
-      rng_(seed) {}
+      rng_(seed) {
+    compile_filters();
+}
 
 void Room::set_settings(std::shared_ptr<const config::Settings> settings) {
     settings_ = std::move(settings);
+    compile_filters();
 }
 
 const std::unordered_map<std::string_view, Room::Handler>& Room::handlers() {
@@ -198,6 +201,7 @@ void Room::ping(SessionId id, Time now, Output& out) {
 }
 
 void Room::tick(Time now, Output& /*out*/) {
+    sweep_link_spam(now);
     if (!grace_round_done_ && now >= started_at_ + kWhoGraceRound) {
         grace_round_done_ = true;
         if (!by_name_.empty()) who_dirty_ = true;
@@ -376,10 +380,14 @@ void Room::on_message(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     const std::int64_t msg_id = next_message_id_++;
     s.owned_messages.insert(msg_id);
 
+    if (!apply_filters(s, m, html, msg_id, now, out)) return;
+
     if (m.channel.starts_with('@')) {
+        if (link_spam_tripped(s, m, now, out)) return;
         send_direct_message(s, m, std::move(html), msg_id, now, out);
         return;
     }
+    log_channel(m.channel, s.username, m.message, now, out);
 
     auto payload = make_payload(OutMessage{.action = "message",
                                            .channel = m.channel,
@@ -421,6 +429,7 @@ void Room::send_direct_message(Subscriber& s, const ClientMessage& m, std::strin
         return;
     }
     if (is_blocked(s, *r)) return;
+    log_direct(s.username, r->username, m.message, now, out);
     if (settings_->direct_message_history.enabled) {
         out.effects.push_back(effect::StoreDirectMessage{.msg_id = msg_id,
                                                          .from = s.username,

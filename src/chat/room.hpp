@@ -21,6 +21,10 @@
 #include <variant>
 #include <vector>
 
+namespace re2 {
+class RE2;
+}
+
 namespace barertc::chat {
 
 using SessionId = std::uint64_t;
@@ -74,11 +78,17 @@ struct DeleteDirectMessage {
     bool is_operator = false;
     bool answer = false;
 };
+// Append one line to a chat log file (features.md §7): `<Directory>/<file>`, where `file` is
+// "<channel>.txt" or "@<monitored user>/<other party>.txt" with names made safe for paths.
+struct AppendLog {
+    std::string file;
+    std::string line;
+};
 }  // namespace effect
 
 using Effect = std::variant<effect::ReloadSettings, effect::Shutdown, effect::PostReport,
                             effect::ProcessImage, effect::StoreDirectMessage,
-                            effect::DeleteDirectMessage>;
+                            effect::DeleteDirectMessage, effect::AppendLog>;
 
 // The outcome of effect::ProcessImage: the <img> HTML, or a user-facing error.
 struct ImageOutcome {
@@ -237,6 +247,21 @@ private:
                         Time now);
     std::string context_text(const std::string& key) const;
 
+    // Message filters (features.md §4). Returns false when the message must not be delivered
+    // (the sender has already been answered); `html` may come back censored.
+    bool apply_filters(Subscriber& s, const ClientMessage& m, std::string& html,
+                       std::int64_t msg_id, Time now, Output& out);
+    // DM link-spam protection (features.md §9). Returns true when the sender was kicked or
+    // banned and the DM must not be delivered.
+    bool link_spam_tripped(Subscriber& s, const ClientMessage& m, Time now, Output& out);
+    void sweep_link_spam(Time now);
+    void compile_filters();
+    // Chat logs (features.md §7).
+    void log_channel(const std::string& channel, std::string_view sender, std::string_view text,
+                     Time now, Output& out) const;
+    void log_direct(std::string_view from, std::string_view to, std::string_view text, Time now,
+                    Output& out) const;
+
     // Operator commands (commands.md). Returns false when `text` is not a command this
     // sender may run, so it is posted as chat instead.
     bool run_command(Subscriber& s, const std::string& text, Time now, Output& out);
@@ -297,6 +322,17 @@ private:
     std::unordered_map<std::string, std::deque<std::string>> context_;
     std::unordered_map<std::string, Time> bans_;
     std::unordered_map<std::string, std::vector<std::string>> cached_blocklists_;
+
+    // Compiled filter phrases, one list per configured filter (same order).
+    std::vector<std::vector<std::shared_ptr<const re2::RE2>>> filter_phrases_;
+    struct LinkRecord {
+        std::unordered_set<std::string> recipients;
+        Time last_sent{};
+        bool kicked = false;
+    };
+    // Keyed by sender + '\n' + link.
+    std::unordered_map<std::string, LinkRecord> link_records_;
+    Time last_link_sweep_{};
 
     bool who_dirty_ = false;
     bool grace_round_done_ = false;

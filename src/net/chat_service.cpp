@@ -141,6 +141,8 @@ void ChatService::run_effect(chat::Effect& effect) {
                 dispatch(out);
             });
         });
+    } else if (auto* log = std::get_if<chat::effect::AppendLog>(&effect)) {
+        if (effects_.append_log) effects_.append_log(std::move(*log));
     } else if (auto* store = std::get_if<chat::effect::StoreDirectMessage>(&effect)) {
         if (effects_.store_direct_message) effects_.store_direct_message(std::move(*store));
     } else if (auto* del = std::get_if<chat::effect::DeleteDirectMessage>(&effect)) {

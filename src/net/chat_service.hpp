@@ -35,6 +35,8 @@ struct EffectHandlers {
     // Deletes a stored DM on a worker; `done(deleted)` may run on any thread.
     std::function<void(chat::effect::DeleteDirectMessage, std::function<void(bool)> done)>
         delete_direct_message;
+    // Appends a line to a chat log file (never blocks the room).
+    std::function<void(chat::effect::AppendLog)> append_log;
 };
 
 class ChatService {

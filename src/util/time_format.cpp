@@ -1,6 +1,7 @@
 #include "util/time_format.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <ctime>
 
 namespace barertc::timefmt {
@@ -128,6 +129,25 @@ std::string go_duration(std::chrono::nanoseconds d) {
     }
     if (ns < 0) buf[--w] = '-';
     return std::string(buf + w, sizeof buf - w);
+}
+
+}  // namespace barertc::timefmt
+
+namespace barertc::timefmt {
+
+std::string rfc1123_local(std::int64_t unix_seconds) {
+    const auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    if (localtime_r(&t, &tm) == nullptr) return {};
+    // Day and month names must be English whatever the process locale, so no strftime %a/%b.
+    static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d %s", kDays[tm.tm_wday % 7],
+                  tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec, tm.tm_zone ? tm.tm_zone : "UTC");
+    return buf;
 }
 
 }  // namespace barertc::timefmt
