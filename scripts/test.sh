@@ -6,6 +6,13 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 jobs="$(nproc)"
 
+# Tests also need Prometheus' promtool (to check /metrics output).
+if ! command -v promtool >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus
+fi
+
 echo "== Release build (-Werror)"
 scripts/setup.sh build-ci -DBARERTC_WERROR=ON
 echo "== Tests"

@@ -4,6 +4,7 @@
 #include "config/live_settings.hpp"
 #include "config/settings.hpp"
 #include "util/json_writer.hpp"
+#include "util/metrics.hpp"
 #include "hooks/webhook_client.hpp"
 #include "media/image.hpp"
 #include "store/chat_log.hpp"
@@ -187,7 +188,7 @@ int main(int argc, char** argv) {
     api::WebApi web_api(live, chat);
     web::Pages pages(live, chat);
     net::PollService poll(ioc, chat, live);
-    web::Site site(web_api, pages, poll);
+    web::Site site(web_api, pages, poll, live, chat);
     auto listener = std::make_shared<net::Listener>(
         ioc, site, chat,
         net::ListenerOptions{[&live] { return http_options(*live.get()); },
@@ -260,7 +261,10 @@ int main(int argc, char** argv) {
                 body["Report"] = std::move(r);
                 webhooks.post(hook->url, json::compact(body), std::chrono::seconds(10),
                               [done = std::move(done)](hooks::WebhookResult result) {
-                                  if (!result.ok) spdlog::warn("report webhook: {}", result.error);
+                                  if (!result.ok) {
+                                      metrics::counters().webhook_failures.fetch_add(1);
+                                      spdlog::warn("report webhook: {}", result.error);
+                                  }
                                   done(result.ok ? std::string() : result.error);
                               });
             },

@@ -1,5 +1,7 @@
 #include "net/chat_service.hpp"
 
+#include "util/metrics.hpp"
+
 #include <boost/asio/post.hpp>
 
 namespace barertc::net {
@@ -47,6 +49,7 @@ void ChatService::detach(chat::SessionId id) {
 }
 
 void ChatService::incoming(chat::SessionId id, chat::ClientMessage msg) {
+    metrics::counters().messages_in.fetch_add(1, std::memory_order_relaxed);
     asio::post(strand_, [this, id, msg = std::move(msg)]() mutable {
         chat::Output out;
         room_.handle(id, std::move(msg), std::chrono::system_clock::now(), out);
@@ -99,6 +102,18 @@ void ChatService::poll_shutdown() {
     tick_timer_.async_wait([this](boost::system::error_code) { poll_shutdown(); });
 }
 
+void ChatService::gauges(std::function<void(metrics::Gauges)> done) {
+    asio::post(strand_, [this, done = std::move(done)] {
+        metrics::Gauges g;
+        g.users_online = static_cast<std::int64_t>(room_.online_count());
+        g.connections = static_cast<std::int64_t>(connections_.load());
+        for (auto& [id, weak] : registry_) {
+            if (auto conn = weak.lock()) g.outbox_bytes += static_cast<std::int64_t>(conn->queued_bytes());
+        }
+        done(g);
+    });
+}
+
 void ChatService::settings_changed() {
     asio::post(strand_, [this] { room_.set_settings(settings_.get()); });
 }
@@ -109,6 +124,7 @@ void ChatService::dispatch(chat::Output& out) {
     auto effects = std::move(out.effects);
     out.effects.clear();
     for (auto& e : effects) run_effect(e);
+    metrics::counters().deliveries.fetch_add(out.deliveries.size(), std::memory_order_relaxed);
     for (auto& d : out.deliveries) {
         auto it = registry_.find(d.to);
         if (it == registry_.end()) continue;

@@ -6,6 +6,7 @@
 #include "chat/room.hpp"
 #include "config/live_settings.hpp"
 #include "net/connection.hpp"
+#include "util/metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -67,6 +68,8 @@ public:
     // `deadline` has passed.
     void shutdown(chat::Payload notice, std::chrono::milliseconds deadline,
                   std::function<void()> done);
+    // The current gauges for /metrics; `done` runs on the room's strand.
+    void gauges(std::function<void(metrics::Gauges)> done);
     // Picks up reloaded settings.
     void settings_changed();
 

@@ -17,6 +17,8 @@ public:
     virtual void check_health(std::chrono::steady_clock::time_point now) = 0;
     // Server shutdown: write what is queued, then close as "going away" (1001).
     virtual void close_going_away() = 0;
+    // Bytes waiting in the outbox (for /metrics).
+    virtual std::size_t queued_bytes() const { return 0; }
 };
 
 }  // namespace barertc::net

@@ -1,6 +1,7 @@
 #include "net/websocket_session.hpp"
 
 #include "chat/protocol.hpp"
+#include "util/metrics.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -147,6 +148,7 @@ void WebSocketSession::close_going_away() {
 
 void WebSocketSession::close_slow() {
     if (torn_down_ || closing_) return;
+    metrics::counters().slow_clients_dropped.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("websocket {} ({}): too slow, dropping with {} queued bytes", id_,
                  remote_address_, outbox_.queued_bytes());
     close_with(websocket::close_reason(websocket::close_code::policy_error,

@@ -36,6 +36,7 @@ public:
     void deliver(const chat::Payload& payload, chat::PayloadKind kind) override;
     void check_health(std::chrono::steady_clock::time_point now) override;
     void close_going_away() override;
+    std::size_t queued_bytes() const override { return outbox_.queued_bytes(); }
 
     // Close code and reason for a client that cannot keep up (protocol.md §17).
     static constexpr std::string_view kTooSlowReason =

@@ -2,6 +2,7 @@
 
 #include "auth/jwt.hpp"
 #include "chat/text_render.hpp"
+#include "util/base64.hpp"
 #include "util/json_writer.hpp"
 #include "util/time_format.hpp"
 
@@ -9,6 +10,9 @@
 #include <boost/json/object.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <random>
 
@@ -65,6 +69,25 @@ bj::object rules_dictionary(const auth::Claims* claims) {
     return o;
 }
 
+}  // namespace
+
+// coturn's REST API credentials (decisions.md §8): the user name carries its expiry, the
+// password is HMAC-SHA1 of it under the shared secret, so the secret never reaches a page.
+std::pair<std::string, std::string> turn_rest_credentials(const config::TurnSettings& turn,
+                                                          const std::string& user,
+                                                          std::int64_t now_unix) {
+    const std::string username = std::to_string(now_unix + turn.credential_ttl) + ":" + user;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha1(), turn.shared_secret.data(), static_cast<int>(turn.shared_secret.size()),
+         reinterpret_cast<const unsigned char*>(username.data()), username.size(), digest,
+         &length);
+    return {username,
+            base64::encode(std::string_view(reinterpret_cast<const char*>(digest), length))};
+}
+
+namespace {
+
 std::string render_index(const config::Settings& cfg, const std::string& token, bool valid,
                          const auth::Claims* claims, const std::vector<std::string>& blocklist) {
     const std::string hash = cache_hash();
@@ -90,8 +113,16 @@ std::string render_index(const config::Settings& cfg, const std::string& token, 
     }
     bj::object turn;
     turn["URLs"] = string_array(cfg.turn.urls);
-    turn["Username"] = cfg.turn.username;
-    turn["Credential"] = cfg.turn.credential;
+    if (cfg.turn.shared_secret.empty()) {
+        turn["Username"] = cfg.turn.username;
+        turn["Credential"] = cfg.turn.credential;
+    } else {
+        const auto creds = turn_rest_credentials(
+            cfg.turn, claims && !claims->sub.empty() ? claims->sub : config::random_uuid_v4(),
+            timefmt::unix_seconds(std::chrono::system_clock::now()));
+        turn["Username"] = creds.first;
+        turn["Credential"] = creds.second;
+    }
     bj::object vip;
     vip["Name"] = cfg.vip.name;
     vip["Branding"] = cfg.vip.branding;

@@ -8,6 +8,11 @@
 
 namespace barertc::web {
 
+// {username, credential} for coturn's REST API (decisions.md §8).
+std::pair<std::string, std::string> turn_rest_credentials(const config::TurnSettings& turn,
+                                                          const std::string& user,
+                                                          std::int64_t now_unix);
+
 class Pages {
 public:
     Pages(config::LiveSettings& settings, net::ChatService& chat);

@@ -1,5 +1,8 @@
 #include "web/site.hpp"
 
+#include "auth/jwt.hpp"
+#include "util/metrics.hpp"
+
 #include <vector>
 
 namespace barertc::web {
@@ -48,7 +51,15 @@ void Site::handle(net::Request req, net::RequestContext ctx, net::Respond respon
         return respond(std::move(res));
     }
     if (path == "/poll") return poll_.handle(std::move(req), std::move(ctx), std::move(respond));
-    if (api_.handles(path)) return api_.handle(std::move(req), std::move(ctx), std::move(respond));
+    if (path == "/metrics" && metrics(req, respond)) return;
+    if (api_.handles(path)) {
+        // Count every API answer by path and status for /metrics.
+        auto counted = [respond = std::move(respond), name = std::string(path)](net::Response res) {
+            metrics::counters().count_api(name, res.result_int());
+            respond(std::move(res));
+        };
+        return api_.handle(std::move(req), std::move(ctx), std::move(counted));
+    }
     if (path == "/about") return pages_.about(req, std::move(respond));
     if (path == "/logout") return pages_.logout(req, std::move(respond));
     if (path.starts_with("/static/") || path.starts_with("/assets/")) {
@@ -56,6 +67,26 @@ void Site::handle(net::Request req, net::RequestContext ctx, net::Respond respon
                                           "404 page not found\n"));
     }
     pages_.index(std::move(req), std::move(respond));
+}
+
+bool Site::metrics(const net::Request& req, net::Respond& respond) {
+    const auto cfg = settings_.get();
+    if (!cfg->metrics.enabled) return false;  // like any unknown path: the chat page
+    const std::string_view auth = req[net::http::field::authorization];
+    constexpr std::string_view kBearer = "Bearer ";
+    if (cfg->admin_api_key.empty() || !auth.starts_with(kBearer) ||
+        !auth::constant_time_equal(auth.substr(kBearer.size()), cfg->admin_api_key)) {
+        auto res = net::make_response(req, status::unauthorized, "text/plain; charset=utf-8",
+                                       "Unauthorized\n");
+        res.set(net::http::field::www_authenticate, "Bearer");
+        respond(std::move(res));
+        return true;
+    }
+    chat_.gauges([req, respond](metrics::Gauges g) {
+        respond(net::make_response(req, status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                                   metrics::render(g)));
+    });
+    return true;
 }
 
 }  // namespace barertc::web

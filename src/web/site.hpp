@@ -10,14 +10,20 @@ namespace barertc::web {
 
 class Site : public net::HttpHandler {
 public:
-    Site(api::WebApi& api, Pages& pages, net::HttpHandler& poll)
-        : api_(api), pages_(pages), poll_(poll) {}
+    Site(api::WebApi& api, Pages& pages, net::HttpHandler& poll, config::LiveSettings& settings,
+         net::ChatService& chat)
+        : api_(api), pages_(pages), poll_(poll), settings_(settings), chat_(chat) {}
     void handle(net::Request req, net::RequestContext ctx, net::Respond respond) override;
 
 private:
     api::WebApi& api_;
     Pages& pages_;
     net::HttpHandler& poll_;
+    config::LiveSettings& settings_;
+    net::ChatService& chat_;
+
+    // GET /metrics (decisions.md §9): only when enabled, only with the admin key.
+    bool metrics(const net::Request& req, net::Respond& respond);
 };
 
 // Go's path.Clean for URL paths: collapses "//", "." and ".." and keeps a trailing slash.
