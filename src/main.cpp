@@ -58,6 +58,8 @@ net::HttpOptions http_options(const config::Settings& s) {
     o.header_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
     o.idle_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_idle_timeout));
     o.use_x_forwarded_for = s.use_x_forwarded_for;
+    o.max_connections = s.limits.max_connections;
+    o.connections_per_ip = s.limits.connections_per_ip;
     return o;
 }
 

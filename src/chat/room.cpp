@@ -202,6 +202,9 @@ void Room::ping(SessionId id, Time now, Output& out) {
 
 void Room::tick(Time now, Output& /*out*/) {
     sweep_link_spam(now);
+    std::erase_if(login_attempts_, [&](const auto& kv) {
+        return kv.second.empty() || now - kv.second.back() >= std::chrono::minutes(1);
+    });
     if (!grace_round_done_ && now >= started_at_ + kWhoGraceRound) {
         grace_round_done_ = true;
         if (!by_name_.empty()) who_dirty_ = true;
@@ -228,8 +231,25 @@ std::string Room::rename_if_taken(const std::string& name, SessionId self) const
     }
 }
 
+bool Room::allow_login_attempt(const Subscriber& s, Time now) {
+    const auto limit = settings_->limits.logins_per_ip_per_minute;
+    if (limit <= 0) return true;
+    auto& attempts = login_attempts_[s.info.remote_address];
+    while (!attempts.empty() && now - attempts.front() >= std::chrono::minutes(1)) {
+        attempts.pop_front();
+    }
+    if (static_cast<std::int64_t>(attempts.size()) >= limit) return false;
+    attempts.push_back(now);
+    return true;
+}
+
 void Room::on_login(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     const auto& cfg = *settings_;
+    if (!allow_login_attempt(s, now)) {
+        out.send(s.id, chat_server_notice("Too many login attempts from your address. Please "
+                                          "wait a minute and try again."));
+        return;
+    }
     std::optional<auth::Claims> claims;
     std::string name = m.username;
     if (!m.jwt.empty() || (cfg.jwt.enabled && cfg.jwt.strict)) {

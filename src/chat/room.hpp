@@ -333,6 +333,9 @@ private:
     // Keyed by sender + '\n' + link.
     std::unordered_map<std::string, LinkRecord> link_records_;
     Time last_link_sweep_{};
+    // Recent login attempts per client address ([Limits] LoginsPerIPPerMinute).
+    std::unordered_map<std::string, std::deque<Time>> login_attempts_;
+    bool allow_login_attempt(const Subscriber& s, Time now);
 
     bool who_dirty_ = false;
     bool grace_round_done_ = false;

@@ -52,10 +52,11 @@ std::string_view path_of(std::string_view target) {
 }  // namespace
 
 HttpSession::HttpSession(asio::ip::tcp::socket&& socket, HttpHandler& handler, ChatService& chat,
-                         HttpOptions http, WebSocketOptions websocket)
+                         ConnectionLimiter& limiter, HttpOptions http, WebSocketOptions websocket)
     : stream_(std::move(socket)),
       handler_(handler),
       chat_(chat),
+      limiter_(limiter),
       http_(http),
       websocket_(websocket) {}
 
@@ -158,10 +159,19 @@ void HttpSession::upgrade(Request req, const std::string& remote) {
             return;
         }
     }
+    if (!limiter_.try_acquire(remote, http_.max_connections, http_.connections_per_ip)) {
+        auto res = make_response(req, http::status::service_unavailable,
+                                 "text/plain; charset=utf-8",
+                                 "Could not accept websocket connection: too many connections\n");
+        res.keep_alive(false);
+        write(std::move(res));
+        return;
+    }
     boost::system::error_code ignored;
     stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-    std::make_shared<WebSocketSession>(std::move(stream_), chat_, websocket_, remote)
-        ->run(std::move(req));
+    auto session = std::make_shared<WebSocketSession>(std::move(stream_), chat_, websocket_, remote);
+    session->on_close([&limiter = limiter_, remote] { limiter.release(remote); });
+    session->run(std::move(req));
 }
 
 void HttpSession::write(Response res) {

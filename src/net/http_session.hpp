@@ -3,6 +3,7 @@
 // WebSocket, and hands every other request to the site's handler.
 
 #include "net/chat_service.hpp"
+#include "net/connection_limiter.hpp"
 #include "net/http_types.hpp"
 #include "net/websocket_session.hpp"
 
@@ -21,12 +22,15 @@ struct HttpOptions {
     std::chrono::seconds header_timeout{30};
     std::chrono::seconds idle_timeout{120};
     bool use_x_forwarded_for = false;
+    std::int64_t max_connections = 0;
+    std::int64_t connections_per_ip = 0;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
 public:
     HttpSession(boost::asio::ip::tcp::socket&& socket, HttpHandler& handler,
-                ChatService& chat, HttpOptions http, WebSocketOptions websocket);
+                ChatService& chat, ConnectionLimiter& limiter, HttpOptions http,
+                WebSocketOptions websocket);
 
     void run();
 
@@ -42,6 +46,7 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     HttpHandler& handler_;
     ChatService& chat_;
+    ConnectionLimiter& limiter_;
     HttpOptions http_;
     WebSocketOptions websocket_;
     bool first_request_ = true;

@@ -48,7 +48,8 @@ void Listener::do_accept() {
             spdlog::warn("accept failed: {}", ec.message());
         } else {
             std::make_shared<HttpSession>(std::move(socket), self->handler_, self->chat_,
-                                          self->options_.http(), self->options_.websocket())
+                                          self->limiter_, self->options_.http(),
+                                          self->options_.websocket())
                 ->run();
         }
         self->do_accept();

@@ -35,6 +35,7 @@ private:
     HttpHandler& handler_;
     ChatService& chat_;
     ListenerOptions options_;
+    ConnectionLimiter limiter_;
 };
 
 // Parses Go-style listen addresses: ":9000", "127.0.0.1:9000", "[::1]:9000", "localhost:0".

@@ -192,6 +192,8 @@ public:
     // next poll would only hold the shutdown up: leave at once.
     void close_going_away() override { drop("server shutting down"); }
 
+    std::size_t queued_bytes() const override { return outbox_.queued_bytes(); }
+
     // Everything queued, as the comma-separated contents of a JSON array.
     std::string drain() {
         std::string out;

@@ -50,6 +50,7 @@ void WebSocketSession::run(Request req) {
 void WebSocketSession::on_accept(boost::system::error_code ec) {
     if (ec) {
         spdlog::debug("websocket handshake from {} failed: {}", remote_address_, ec.message());
+        teardown();
         return;
     }
     attached_ = true;
@@ -187,6 +188,7 @@ void WebSocketSession::teardown() {
     beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).close();
     if (attached_) service_.detach(id_);
+    if (auto done = std::move(on_close_)) done();
 }
 
 }  // namespace barertc::net

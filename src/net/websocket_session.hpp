@@ -13,6 +13,7 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 namespace barertc::net {
@@ -32,6 +33,8 @@ public:
                      WebSocketOptions options, std::string remote_address);
 
     void run(Request req);
+    // Runs once when the connection is gone (releases its connection slot).
+    void on_close(std::function<void()> fn) { on_close_ = std::move(fn); }
 
     void deliver(const chat::Payload& payload, chat::PayloadKind kind) override;
     void check_health(std::chrono::steady_clock::time_point now) override;
@@ -67,6 +70,7 @@ private:
     bool attached_ = false;
     bool close_when_drained_ = false;
     bool torn_down_ = false;
+    std::function<void()> on_close_;
 };
 
 }  // namespace barertc::net

@@ -2005,3 +2005,24 @@ TEST_F(RoomTest, ImageDmRespectsMutesEvenForOperators) {
     room().image_ready(1, "@bob", chat::ImageOutcome{true, "<img>", ""}, kNow, ok);
     EXPECT_EQ(to(ok, 2), Frames{chat_msg("@boss", "boss", go_escape("<img>"), kFirstId + 1)});
 }
+
+// =======================================================================================
+// Limits (decisions.md §11)
+
+TEST_F(RoomTest, LoginAttemptsPerAddressAreLimited) {
+    cfg.limits.logins_per_ip_per_minute = 2;
+    for (SessionId id : {1, 2, 3}) room().connect(id, chat::ConnectionInfo{"10.0.0.1"});
+    room().connect(4, chat::ConnectionInfo{"10.0.0.2"});
+    const auto attempt = [&](SessionId id, Time now) {
+        return send(id, R"({"action":"login","username":"u"})", now);
+    };
+    EXPECT_EQ(to(attempt(1, kNow), 1).front(), me("u"));
+    EXPECT_EQ(to(attempt(2, kNow + 1s), 2).front(), me("u 2"));
+    EXPECT_EQ(all(attempt(3, kNow + 2s)),
+              (std::vector<Sent>{{3, notice("Too many login attempts from your address. Please "
+                                            "wait a minute and try again.")}}));
+    EXPECT_FALSE(room().is_authenticated(3));
+    // Another address is not affected, and a minute later the first may try again.
+    EXPECT_EQ(to(attempt(4, kNow + 2s), 4).front(), me("u 3"));
+    EXPECT_EQ(to(attempt(3, kNow + 61s), 3).front(), me("u 4"));
+}
