@@ -7,6 +7,8 @@
 #include <re2/re2.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace barertc::chat {
 namespace {
 
@@ -76,8 +78,9 @@ void Room::compile_filters() {
         for (const auto& phrase : filter.keyword_phrases) {
             re2::RE2::Options options;
             options.set_log_errors(false);
-            // The whole match is group 1, so Match() can return it.
-            auto re = std::make_shared<const re2::RE2>("(" + phrase + ")", options);
+            // Compiled as written: wrapping it in a group would let a phrase that is invalid on
+            // its own (e.g. "a)|(b") compile. Match() returns the whole match as submatch 0.
+            auto re = std::make_shared<const re2::RE2>(phrase, options);
             if (!re->ok()) {
                 spdlog::warn("message filter phrase {:?} is not a valid expression: {}", phrase,
                              re->error());
