@@ -142,7 +142,7 @@ void Room::connect(SessionId id, ConnectionInfo info) {
     subscribers_.emplace(id, std::move(s));
 }
 
-void Room::disconnect(SessionId id, Time now, Output& out) {
+void Room::disconnect(SessionId id, Time now, Output& out, std::string_view presence_text) {
     auto it = subscribers_.find(id);
     if (it == subscribers_.end()) return;
     Subscriber& s = it->second;
@@ -154,7 +154,7 @@ void Room::disconnect(SessionId id, Time now, Output& out) {
     // After removal: there is no subject session any more, so blocked users see the exit
     // too (protocol.md §18).
     if (announce) {
-        broadcast_presence(name, presence::kExited, now, out);
+        broadcast_presence(name, presence_text, now, out);
         mark_who_dirty(now);
     }
 }

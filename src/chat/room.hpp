@@ -130,7 +130,10 @@ public:
     const config::Settings& settings() const { return *settings_; }
 
     void connect(SessionId id, ConnectionInfo info);
-    void disconnect(SessionId id, Time now, Output& out);
+    // The connection is gone. `presence_text` is what others see when it was logged in:
+    // "has exited the room!", or "has timed out!" for an idle poll session.
+    void disconnect(SessionId id, Time now, Output& out,
+                    std::string_view presence_text = presence::kExited);
     void handle(SessionId id, ClientMessage msg, Time now, Output& out);
 
     // The 30 s keep-alive of one connection: a ping, with a refreshed token for sessions that

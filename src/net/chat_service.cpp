@@ -38,12 +38,12 @@ void ChatService::attach(chat::SessionId id, std::weak_ptr<Connection> conn,
     });
 }
 
-void ChatService::detach(chat::SessionId id) {
+void ChatService::detach(chat::SessionId id, std::string_view presence_text) {
     --connections_;
-    asio::post(strand_, [this, id] {
+    asio::post(strand_, [this, id, text = std::string(presence_text)] {
         registry_.erase(id);
         chat::Output out;
-        room_.disconnect(id, std::chrono::system_clock::now(), out);
+        room_.disconnect(id, std::chrono::system_clock::now(), out, text);
         dispatch(out);
     });
 }

@@ -57,7 +57,8 @@ public:
 
     // All thread-safe: each posts to the room's strand.
     void attach(chat::SessionId id, std::weak_ptr<Connection> conn, chat::ConnectionInfo info);
-    void detach(chat::SessionId id);
+    void detach(chat::SessionId id,
+                std::string_view presence_text = chat::presence::kExited);
     void incoming(chat::SessionId id, chat::ClientMessage msg);
     void ping(chat::SessionId id);
     // Runs `fn` on the room's strand with access to the room; its output is delivered.

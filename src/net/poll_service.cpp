@@ -23,6 +23,10 @@
 
 namespace barertc::net {
 
+namespace {
+constexpr std::string_view kTimedOutReason = "timed out";
+}  // namespace
+
 namespace asio = boost::asio;
 namespace bj = boost::json;
 using Clock = std::chrono::steady_clock;
@@ -399,7 +403,8 @@ void PollService::Impl::remove(Session& session, std::string_view why) {
     }
     spdlog::debug("poll session {}: removed ({})", session.id(), why);
     session.close_outbox();
-    chat.detach(session.id());
+    chat.detach(session.id(), why == kTimedOutReason ? chat::presence::kTimedOut
+                                                     : chat::presence::kExited);
 }
 
 void PollService::Impl::schedule_sweep() {
@@ -421,9 +426,8 @@ void PollService::Impl::sweep() {
             if (session->idle_since(cutoff)) idle.push_back(session);
         }
     }
-    // TODO(room): protocol.md §17 wants "has timed out!" here, but the room can only announce
-    // "has exited the room!" on disconnect; it needs a disconnect with a presence text.
-    for (const auto& session : idle) remove(*session, "timed out");
+    // protocol.md §17: others see "has timed out!" for an idle session.
+    for (const auto& session : idle) remove(*session, kTimedOutReason);
 }
 
 // ------------------------------------------------------------------------------------------

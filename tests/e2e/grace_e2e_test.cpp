@@ -125,3 +125,6 @@ TEST(GraceE2E, WhoListsAfter16sPresenceAfter30sAndPings) {
     EXPECT_EQ(alice.recv_action("who"),
               who({who_entry("alice", alice_login), who_entry("bob", bob_login, "away", 1)}));
 }
+
+}  // namespace
+}  // namespace e2e
