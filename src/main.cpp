@@ -1,22 +1,24 @@
 // BareRTC server: a webcam chat room that plugs into an existing website.
 
 #include "api/web_api.hpp"
+#include "chat/protocol.hpp"
 #include "config/live_settings.hpp"
 #include "config/settings.hpp"
-#include "util/json_writer.hpp"
-#include "util/metrics.hpp"
 #include "hooks/webhook_client.hpp"
 #include "media/image.hpp"
-#include "store/chat_log.hpp"
-#include "store/dm_history.hpp"
-#include "chat/protocol.hpp"
 #include "net/chat_service.hpp"
 #include "net/listener.hpp"
 #include "net/poll_service.hpp"
+#include "store/chat_log.hpp"
+#include "store/dm_history.hpp"
+#include "util/json_writer.hpp"
+#include "util/metrics.hpp"
 #include "util/time_format.hpp"
 #include "web/pages.hpp"
 #include "web/site.hpp"
 
+#include <glib.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -24,8 +26,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
-#include <glib.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <iostream>
@@ -53,9 +53,11 @@ std::vector<std::string> normalize_flags(int argc, char** argv) {
 
 net::HttpOptions http_options(const config::Settings& s) {
     net::HttpOptions o;
-    o.header_limit = static_cast<std::uint32_t>(std::max<std::int64_t>(1024, s.limits.http_header_bytes));
+    o.header_limit =
+        static_cast<std::uint32_t>(std::max<std::int64_t>(1024, s.limits.http_header_bytes));
     o.body_limit = static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.limits.http_body_bytes));
-    o.header_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
+    o.header_timeout =
+        std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
     o.idle_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_idle_timeout));
     o.use_x_forwarded_for = s.use_x_forwarded_for;
     o.max_connections = s.limits.max_connections;
@@ -67,10 +69,14 @@ net::WebSocketOptions websocket_options(const config::Settings& s) {
     net::WebSocketOptions o;
     o.read_limit = static_cast<std::size_t>(std::max<std::int64_t>(1024, s.websocket_read_limit));
     o.send_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.websocket_send_timeout));
-    o.handshake_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
-    o.outbox.soft_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_soft_bytes));
-    o.outbox.soft_duration = std::chrono::seconds(std::max<std::int64_t>(0, s.limits.outbox_soft_seconds));
-    o.outbox.hard_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_hard_bytes));
+    o.handshake_timeout =
+        std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
+    o.outbox.soft_bytes =
+        static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_soft_bytes));
+    o.outbox.soft_duration =
+        std::chrono::seconds(std::max<std::int64_t>(0, s.limits.outbox_soft_seconds));
+    o.outbox.hard_bytes =
+        static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_hard_bytes));
     return o;
 }
 
@@ -142,8 +148,10 @@ int main(int argc, char** argv) {
     for (const auto& key : loaded.unknown_keys) {
         spdlog::warn("{}: unknown key \"{}\" is ignored", settings_path, key);
     }
-    if (loaded.written) spdlog::info("wrote {} (settings version {})", settings_path, settings.version);
-    if (!loaded.write_error.empty()) spdlog::warn("could not write {}: {}", settings_path, loaded.write_error);
+    if (loaded.written)
+        spdlog::info("wrote {} (settings version {})", settings_path, settings.version);
+    if (!loaded.write_error.empty())
+        spdlog::warn("could not write {}: {}", settings_path, loaded.write_error);
     if (settings.jwt.enabled && settings.jwt.secret_key.empty()) {
         std::cerr << "Error: [JWT] Enabled is true but [JWT] SecretKey is empty in "
                   << settings_path << ": anyone could sign tokens. Set a long random secret.\n";
@@ -159,7 +167,8 @@ int main(int argc, char** argv) {
     }
 
     media::init_image_library(argv[0]);
-    g_log_set_handler("VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
+    g_log_set_handler("VIPS",
+                      static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE),
                       vips_log_to_spdlog, nullptr);
 
     const auto started = std::chrono::system_clock::now();
@@ -272,15 +281,15 @@ int main(int argc, char** argv) {
             },
         .process_image =
             [&](chat::effect::ProcessImage job, std::function<void(chat::ImageOutcome)> done) {
-                boost::asio::post(image_workers, [&live, job = std::move(job),
-                                                  done = std::move(done)] {
-                    const auto cfg = live.get();
-                    media::ImageLimits limits;
-                    limits.max_width = cfg->max_image_width;
-                    limits.preview_width = cfg->preview_image_width;
-                    auto r = media::process_image(job.bytes, job.filename, limits);
-                    done(chat::ImageOutcome{r.ok, std::move(r.html), std::move(r.error)});
-                });
+                boost::asio::post(
+                    image_workers, [&live, job = std::move(job), done = std::move(done)] {
+                        const auto cfg = live.get();
+                        media::ImageLimits limits;
+                        limits.max_width = cfg->max_image_width;
+                        limits.preview_width = cfg->preview_image_width;
+                        auto r = media::process_image(job.bytes, job.filename, limits);
+                        done(chat::ImageOutcome{r.ok, std::move(r.html), std::move(r.error)});
+                    });
             },
         .store_direct_message =
             [&history](chat::effect::StoreDirectMessage dm) {
@@ -293,10 +302,10 @@ int main(int argc, char** argv) {
             [&history, &blocking_workers](chat::effect::DeleteDirectMessage del,
                                           std::function<void(bool)> done) {
                 if (!history) return done(false);
-                boost::asio::post(blocking_workers, [&history, del = std::move(del),
-                                                     done = std::move(done)] {
-                    done(history->delete_message(del.msg_id, del.username, del.is_operator));
-                });
+                boost::asio::post(
+                    blocking_workers, [&history, del = std::move(del), done = std::move(done)] {
+                        done(history->delete_message(del.msg_id, del.username, del.is_operator));
+                    });
             },
         .append_log =
             [&live, &chat_log, &blocking_workers](chat::effect::AppendLog entry) {

@@ -24,14 +24,20 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::string_view json_kind(const bj::value& v) {
     switch (v.kind()) {
-        case bj::kind::bool_: return "bool";
+        case bj::kind::bool_:
+            return "bool";
         case bj::kind::int64:
         case bj::kind::uint64:
-        case bj::kind::double_: return "number";
-        case bj::kind::string: return "string";
-        case bj::kind::array: return "array";
-        case bj::kind::object: return "object";
-        case bj::kind::null: return "null";
+        case bj::kind::double_:
+            return "number";
+        case bj::kind::string:
+            return "string";
+        case bj::kind::array:
+            return "array";
+        case bj::kind::object:
+            return "object";
+        case bj::kind::null:
+            return "null";
     }
     return "value";
 }

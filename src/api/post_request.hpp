@@ -31,7 +31,7 @@ std::optional<boost::json::value> decode_first_value(std::string_view text, std:
 // Typed, case-insensitive field access. Each returns false and sets `error` when the field is
 // present with a wrong JSON type; a missing or null field leaves `out` unchanged.
 class Fields {
-public:
+  public:
     Fields(const boost::json::object& obj, std::string& error) : obj_(obj), error_(error) {}
     bool get(std::string_view key, std::string& out);
     bool get(std::string_view key, bool& out);
@@ -40,7 +40,7 @@ public:
     // Returns the raw value (object etc.), or nullptr when absent.
     const boost::json::value* raw(std::string_view key) const;
 
-private:
+  private:
     bool type_error(std::string_view key, const boost::json::value& v, std::string_view want);
     const boost::json::object& obj_;
     std::string& error_;

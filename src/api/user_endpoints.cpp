@@ -22,8 +22,7 @@ constexpr std::string_view kNoDatabase = "database is not initialized";
 constexpr std::string_view kNotInRoom = "You are not logged into the chat room.";
 }  // namespace
 
-std::optional<auth::Claims> WebApi::user_token(const std::string& token,
-                                               std::string& error) const {
+std::optional<auth::Claims> WebApi::user_token(const std::string& token, std::string& error) const {
     const auto cfg = settings_.get();
     if (!cfg->jwt.enabled || token.empty()) {
         error = "JWT authentication is not available.";
@@ -61,8 +60,8 @@ void WebApi::profile(net::Request req, net::Respond respond) {
         bj::error_code ec;
         bj::value parsed = bj::parse(body, ec);
         if (ec || !parsed.is_object()) {
-            const std::string why = body.empty() ? "unexpected end of JSON input"
-                                                 : "invalid character in JSON input";
+            const std::string why =
+                body.empty() ? "unexpected end of JSON input" : "invalid character in JSON input";
             return respond(error_response(
                 req, status::internal_server_error,
                 "Didn't get expected response for profile data: " + (ec ? why : "not an object")));
@@ -79,14 +78,17 @@ void WebApi::profile(net::Request req, net::Respond respond) {
         const auto* ok = data.if_contains("OK");
         out["OK"] = ok && ok->is_bool() && ok->get_bool();
         std::string data_error;
-        if (const auto* e = data.if_contains("Error"); e && e->is_string() && !e->get_string().empty()) {
+        if (const auto* e = data.if_contains("Error");
+            e && e->is_string() && !e->get_string().empty()) {
             data_error = std::string(e->get_string());
             out["Error"] = *e;
         }
-        if (const auto* h = data.if_contains("Headline"); h && h->is_string() && !h->get_string().empty()) {
+        if (const auto* h = data.if_contains("Headline");
+            h && h->is_string() && !h->get_string().empty()) {
             out["Headline"] = *h;
         }
-        if (const auto* f = data.if_contains("ProfileFields"); f && f->is_array() && !f->get_array().empty()) {
+        if (const auto* f = data.if_contains("ProfileFields");
+            f && f->is_array() && !f->get_array().empty()) {
             out["ProfileFields"] = *f;
         }
         const bool good = code == 200 && data_error.empty();
@@ -124,8 +126,7 @@ void WebApi::message_history(net::Request req, net::Respond respond) {
     auto claims = user_token(token, error);
     if (!claims) return fail(status::bad_request, error);
     const std::string me = claims->sub;
-    chat_.with_room([this, req, respond, me, partner, before_id](chat::Room& room,
-                                                                 chat::Output&) {
+    chat_.with_room([this, req, respond, me, partner, before_id](chat::Room& room, chat::Output&) {
         auto fail = [&req, &respond](status st, std::string_view text) {
             bj::object extra;
             extra["Messages"] = nullptr;
@@ -220,7 +221,8 @@ void WebApi::message_clear(net::Request req, net::Respond respond) {
     }
     std::string target;
     if (!key.empty()) {
-        if (!api_key_ok(key)) return fail(req, respond, status::unauthorized, "Authentication denied.");
+        if (!api_key_ok(key))
+            return fail(req, respond, status::unauthorized, "Authentication denied.");
         target = username;
     } else {
         auto claims = user_token(token, error);

@@ -31,7 +31,9 @@ WebApi::WebApi(config::LiveSettings& settings, net::ChatService& chat)
     };
 }
 
-bool WebApi::handles(std::string_view path) const { return routes_.contains(path); }
+bool WebApi::handles(std::string_view path) const {
+    return routes_.contains(path);
+}
 
 void WebApi::handle(net::Request req, net::RequestContext, net::Respond respond) {
     std::string_view target = req.target();
@@ -49,8 +51,8 @@ bool WebApi::api_key_ok(std::string_view given) const {
 
 // GET (any method) /api/statistics, with CORS for the configured hosts only (api.md §4).
 void WebApi::statistics(net::Request req, net::Respond respond) {
-    chat_.with_room([this, req = std::move(req), respond = std::move(respond)](
-                        chat::Room& room, chat::Output&) {
+    chat_.with_room([this, req = std::move(req), respond = std::move(respond)](chat::Room& room,
+                                                                               chat::Output&) {
         const auto st = room.statistics();
         bj::object body;
         body["UserCount"] = st.user_count;
@@ -98,8 +100,8 @@ void WebApi::authenticate(net::Request req, net::Respond respond) {
         return respond(error_response(req, status::unauthorized, "Authentication denied."));
     }
     const auto now = timefmt::unix_seconds(std::chrono::system_clock::now());
-    const auto token = auth::sign(auth::refreshed(std::move(claims), now),
-                                  settings_.get()->jwt.secret_key);
+    const auto token =
+        auth::sign(auth::refreshed(std::move(claims), now), settings_.get()->jwt.secret_key);
     bj::object body;
     body["OK"] = true;
     body["JWT"] = token;
@@ -156,19 +158,20 @@ void WebApi::amend_jwt(net::Request req, net::Respond respond) {
         return respond(error_response(req, status::unauthorized, "Authentication denied."));
     }
     const auto now = std::chrono::system_clock::now();
-    auto verified = auth::verify(token, settings_.get()->jwt.secret_key, timefmt::unix_seconds(now));
+    auto verified =
+        auth::verify(token, settings_.get()->jwt.secret_key, timefmt::unix_seconds(now));
     if (token.empty() || !verified.ok) {
         return respond(error_response(req, status::unauthorized, "Invalid JWT token."));
     }
-    chat_.with_room([req = std::move(req), respond = std::move(respond), username, now,
-                     claims = std::move(verified.claims)](chat::Room& room,
-                                                          chat::Output& out) mutable {
-        if (!room.amend_claims(username, std::move(claims), now, out)) {
-            return respond(error_response(req, status::not_found,
-                                          "User " + username + " is not online"));
-        }
-        respond(json_response(req, status::ok, ok_body()));
-    });
+    chat_.with_room(
+        [req = std::move(req), respond = std::move(respond), username, now,
+         claims = std::move(verified.claims)](chat::Room& room, chat::Output& out) mutable {
+            if (!room.amend_claims(username, std::move(claims), now, out)) {
+                return respond(
+                    error_response(req, status::not_found, "User " + username + " is not online"));
+            }
+            respond(json_response(req, status::ok, ok_body()));
+        });
 }
 
 // POST /api/shutdown: answer, warn everyone, then exit with status 1 (api.md §7).
@@ -227,8 +230,8 @@ void WebApi::disconnect_now(net::Request req, net::Respond respond) {
     }
     if (!api_key_ok(key)) return fail(status::unauthorized, "Authentication denied.");
     chat_.with_room([req = std::move(req), respond = std::move(respond),
-                     usernames = std::move(usernames), message, kick](chat::Room& room,
-                                                                      chat::Output& out) {
+                     usernames = std::move(usernames), message,
+                     kick](chat::Room& room, chat::Output& out) {
         const auto removed =
             room.disconnect_now(usernames, message, kick, std::chrono::system_clock::now(), out);
         bj::object body = ok_body();

@@ -22,7 +22,7 @@ class WebhookClient;
 namespace barertc::api {
 
 class WebApi {
-public:
+  public:
     WebApi(config::LiveSettings& settings, net::ChatService& chat);
 
     // What /api/shutdown does once it has answered (set by main).
@@ -39,7 +39,7 @@ public:
     bool handles(std::string_view path) const;
     void handle(net::Request req, net::RequestContext ctx, net::Respond respond);
 
-private:
+  private:
     using Handler = void (WebApi::*)(net::Request, net::Respond);
     void statistics(net::Request req, net::Respond respond);
     void authenticate(net::Request req, net::Respond respond);

@@ -22,8 +22,23 @@ namespace {
 // The only header the server ever writes; precomputed so signing does no extra work.
 constexpr std::string_view kHeaderJson = R"({"alg":"HS256","typ":"JWT"})";
 
-enum class ClaimId { op, vip, img, url, nick, emoji, gender, rules, iss, sub, aud, exp, nbf,
-                     iat, jti };
+enum class ClaimId {
+    op,
+    vip,
+    img,
+    url,
+    nick,
+    emoji,
+    gender,
+    rules,
+    iss,
+    sub,
+    aud,
+    exp,
+    nbf,
+    iat,
+    jti
+};
 
 struct ClaimName {
     std::string_view name;
@@ -31,11 +46,21 @@ struct ClaimName {
 };
 
 constexpr std::array<ClaimName, 15> kClaimNames{{
-    {"op", ClaimId::op},         {"vip", ClaimId::vip},       {"img", ClaimId::img},
-    {"url", ClaimId::url},       {"nick", ClaimId::nick},     {"emoji", ClaimId::emoji},
-    {"gender", ClaimId::gender}, {"rules", ClaimId::rules},   {"iss", ClaimId::iss},
-    {"sub", ClaimId::sub},       {"aud", ClaimId::aud},       {"exp", ClaimId::exp},
-    {"nbf", ClaimId::nbf},       {"iat", ClaimId::iat},       {"jti", ClaimId::jti},
+    {"op", ClaimId::op},
+    {"vip", ClaimId::vip},
+    {"img", ClaimId::img},
+    {"url", ClaimId::url},
+    {"nick", ClaimId::nick},
+    {"emoji", ClaimId::emoji},
+    {"gender", ClaimId::gender},
+    {"rules", ClaimId::rules},
+    {"iss", ClaimId::iss},
+    {"sub", ClaimId::sub},
+    {"aud", ClaimId::aud},
+    {"exp", ClaimId::exp},
+    {"nbf", ClaimId::nbf},
+    {"iat", ClaimId::iat},
+    {"jti", ClaimId::jti},
 }};
 
 bool ascii_iequal(std::string_view a, std::string_view b) {
@@ -62,14 +87,20 @@ const ClaimName* find_claim(std::string_view key) {
 // Go's name for a JSON value's type in unmarshal errors.
 std::string_view json_type_name(const boost::json::value& v) {
     switch (v.kind()) {
-        case boost::json::kind::bool_: return "bool";
+        case boost::json::kind::bool_:
+            return "bool";
         case boost::json::kind::int64:
         case boost::json::kind::uint64:
-        case boost::json::kind::double_: return "number";
-        case boost::json::kind::string: return "string";
-        case boost::json::kind::array: return "array";
-        case boost::json::kind::object: return "object";
-        case boost::json::kind::null: break;
+        case boost::json::kind::double_:
+            return "number";
+        case boost::json::kind::string:
+            return "string";
+        case boost::json::kind::array:
+            return "array";
+        case boost::json::kind::object:
+            return "object";
+        case boost::json::kind::null:
+            break;
     }
     return "null";
 }
@@ -169,12 +200,23 @@ std::optional<Claims> claims_from_json(const boost::json::object& obj, std::stri
         const std::string_view name = claim->name;
         if (v.is_null()) {
             switch (claim->id) {
-                case ClaimId::rules: c.rules.clear(); break;
-                case ClaimId::aud: c.aud = nullptr; break;
-                case ClaimId::exp: c.exp.reset(); break;
-                case ClaimId::nbf: c.nbf.reset(); break;
-                case ClaimId::iat: c.iat.reset(); break;
-                default: break;  // Go leaves bool and string fields untouched on null
+                case ClaimId::rules:
+                    c.rules.clear();
+                    break;
+                case ClaimId::aud:
+                    c.aud = nullptr;
+                    break;
+                case ClaimId::exp:
+                    c.exp.reset();
+                    break;
+                case ClaimId::nbf:
+                    c.nbf.reset();
+                    break;
+                case ClaimId::iat:
+                    c.iat.reset();
+                    break;
+                default:
+                    break;  // Go leaves bool and string fields untouched on null
             }
             continue;
         }
@@ -202,14 +244,30 @@ std::optional<Claims> claims_from_json(const boost::json::object& obj, std::stri
                 }
                 std::string* field = nullptr;
                 switch (claim->id) {
-                    case ClaimId::img: field = &c.img; break;
-                    case ClaimId::url: field = &c.url; break;
-                    case ClaimId::nick: field = &c.nick; break;
-                    case ClaimId::emoji: field = &c.emoji; break;
-                    case ClaimId::gender: field = &c.gender; break;
-                    case ClaimId::iss: field = &c.iss; break;
-                    case ClaimId::sub: field = &c.sub; break;
-                    default: field = &c.jti; break;
+                    case ClaimId::img:
+                        field = &c.img;
+                        break;
+                    case ClaimId::url:
+                        field = &c.url;
+                        break;
+                    case ClaimId::nick:
+                        field = &c.nick;
+                        break;
+                    case ClaimId::emoji:
+                        field = &c.emoji;
+                        break;
+                    case ClaimId::gender:
+                        field = &c.gender;
+                        break;
+                    case ClaimId::iss:
+                        field = &c.iss;
+                        break;
+                    case ClaimId::sub:
+                        field = &c.sub;
+                        break;
+                    default:
+                        field = &c.jti;
+                        break;
                 }
                 *field = std::string(v.get_string());
                 break;
@@ -410,16 +468,17 @@ std::string base64url_encode(std::string_view data) {
     std::size_t written = 0;
     for (std::size_t pos = 0; pos < data.size(); pos += kChunk) {
         const std::size_t n = std::min(kChunk, data.size() - pos);
-        written += static_cast<std::size_t>(
-            EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data() + written),
-                            reinterpret_cast<const unsigned char*>(data.data() + pos),
-                            static_cast<int>(n)));
+        written += static_cast<std::size_t>(EVP_EncodeBlock(
+            reinterpret_cast<unsigned char*>(out.data() + written),
+            reinterpret_cast<const unsigned char*>(data.data() + pos), static_cast<int>(n)));
     }
     out.resize(written);
     while (!out.empty() && out.back() == '=') out.pop_back();
     for (char& ch : out) {
-        if (ch == '+') ch = '-';
-        else if (ch == '/') ch = '_';
+        if (ch == '+')
+            ch = '-';
+        else if (ch == '/')
+            ch = '_';
     }
     return out;
 }

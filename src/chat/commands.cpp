@@ -153,9 +153,8 @@ bool Room::run_command(Subscriber& s, const std::string& text, Time now, Output&
                           : "Your camera has been marked as Explicit for you by @" + s.username;
             out.send(t->id, chat_server_notice(notice));
             t->video |= video::kNsfw;
-            out.send(t->id, make_payload(OutMessage{.action = "me",
-                                                    .username = t->username,
-                                                    .video = t->video}
+            out.send(t->id, make_payload(OutMessage{
+                                .action = "me", .username = t->username, .video = t->video}
                                              .serialize()));
             mark_who_dirty(now);
             reply(s, name + " now has their camera marked as Explicit", out);

@@ -186,8 +186,7 @@ void Room::sweep_link_spam(Time now) {
     if (now - last_link_sweep_ < kLinkSweepInterval) return;
     last_link_sweep_ = now;
     const auto limit = std::chrono::seconds(settings_->dm_link_spam_protection.time_limit);
-    std::erase_if(link_records_,
-                  [&](const auto& kv) { return now - kv.second.last_sent > limit; });
+    std::erase_if(link_records_, [&](const auto& kv) { return now - kv.second.last_sent > limit; });
 }
 
 void Room::log_channel(const std::string& channel, std::string_view sender, std::string_view text,
@@ -195,9 +194,8 @@ void Room::log_channel(const std::string& channel, std::string_view sender, std:
     const auto& logging = settings_->logging;
     if (!logging.enabled || !contains(logging.channels, channel)) return;
     out.effects.push_back(effect::AppendLog{
-        path_safe(channel) + ".txt",
-        timefmt::rfc3339_local(timefmt::unix_seconds(now)) + " [" + std::string(sender) + "] " +
-            std::string(text) + "\n"});
+        path_safe(channel) + ".txt", timefmt::rfc3339_local(timefmt::unix_seconds(now)) + " [" +
+                                         std::string(sender) + "] " + std::string(text) + "\n"});
 }
 
 void Room::log_direct(std::string_view from, std::string_view to, std::string_view text, Time now,
@@ -208,8 +206,8 @@ void Room::log_direct(std::string_view from, std::string_view to, std::string_vi
                              std::string(from) + "] " + std::string(text) + "\n";
     for (const auto& [monitored, other] : {std::pair{from, to}, std::pair{to, from}}) {
         if (!contains(logging.usernames, monitored)) continue;
-        out.effects.push_back(effect::AppendLog{
-            "@" + path_safe(monitored) + "/" + path_safe(other) + ".txt", line});
+        out.effects.push_back(
+            effect::AppendLog{"@" + path_safe(monitored) + "/" + path_safe(other) + ".txt", line});
         if (from == to) break;  // a note to oneself is logged once
     }
 }

@@ -109,22 +109,38 @@ ParseResult parse_client_message(std::string_view text) {
         const std::string_view key = kv.key();
         const bj::value& v = kv.value();
         bool ok = true;
-        if (iequals(key, "action")) ok = read_string(v, m.action);
-        else if (iequals(key, "channel")) ok = read_string(v, m.channel);
-        else if (iequals(key, "username")) ok = read_string(v, m.username);
-        else if (iequals(key, "message")) ok = read_string(v, m.message);
-        else if (iequals(key, "jwt")) ok = read_string(v, m.jwt);
-        else if (iequals(key, "video")) ok = read_int(v, m.video);
-        else if (iequals(key, "status")) ok = read_string(v, m.status);
-        else if (iequals(key, "dnd")) ok = read_bool(v, m.dnd);
-        else if (iequals(key, "msgID")) ok = read_int(v, m.msg_id);
-        else if (iequals(key, "usernames")) ok = read_string_list(v, m.usernames);
-        else if (iequals(key, "bytes")) ok = read_bytes(v, m.bytes, m.has_bytes);
-        else if (iequals(key, "timestamp")) ok = read_string(v, m.timestamp);
-        else if (iequals(key, "reason")) ok = read_string(v, m.reason);
-        else if (iequals(key, "comment")) ok = read_string(v, m.comment);
-        else if (iequals(key, "candidate")) ok = read_string(v, m.candidate);
-        else if (iequals(key, "description")) ok = read_string(v, m.description);
+        if (iequals(key, "action"))
+            ok = read_string(v, m.action);
+        else if (iequals(key, "channel"))
+            ok = read_string(v, m.channel);
+        else if (iequals(key, "username"))
+            ok = read_string(v, m.username);
+        else if (iequals(key, "message"))
+            ok = read_string(v, m.message);
+        else if (iequals(key, "jwt"))
+            ok = read_string(v, m.jwt);
+        else if (iequals(key, "video"))
+            ok = read_int(v, m.video);
+        else if (iequals(key, "status"))
+            ok = read_string(v, m.status);
+        else if (iequals(key, "dnd"))
+            ok = read_bool(v, m.dnd);
+        else if (iequals(key, "msgID"))
+            ok = read_int(v, m.msg_id);
+        else if (iequals(key, "usernames"))
+            ok = read_string_list(v, m.usernames);
+        else if (iequals(key, "bytes"))
+            ok = read_bytes(v, m.bytes, m.has_bytes);
+        else if (iequals(key, "timestamp"))
+            ok = read_string(v, m.timestamp);
+        else if (iequals(key, "reason"))
+            ok = read_string(v, m.reason);
+        else if (iequals(key, "comment"))
+            ok = read_string(v, m.comment);
+        else if (iequals(key, "candidate"))
+            ok = read_string(v, m.candidate);
+        else if (iequals(key, "description"))
+            ok = read_string(v, m.description);
         // Server-only fields (whoList, messages, jwtRules, openSecret) are decoded by the
         // original too; a wrong type there fails the message, anything else is ignored.
         else if (iequals(key, "openSecret")) {

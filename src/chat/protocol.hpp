@@ -58,7 +58,7 @@ struct OutMessage {
     std::int64_t msg_id = 0;
     std::string_view open_secret{};
     std::string_view timestamp{};
-    std::string_view messages_json{};  // already-serialized array for `echo`, written raw
+    std::string_view messages_json{};   // already-serialized array for `echo`, written raw
     std::string_view jwt_rules_json{};  // already-serialized object for `ping`, written raw
     std::string_view candidate{};
     std::string_view description{};

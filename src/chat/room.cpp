@@ -196,8 +196,9 @@ void Room::ping(SessionId id, Time now, Output& out) {
     const auto claims = auth::refreshed(*s->claims, timefmt::unix_seconds(now));
     const std::string token = auth::sign(claims, settings_->jwt.secret_key);
     const std::string rules = jwt_rules_json(*s->claims);
-    out.send(id, make_payload(
-                     OutMessage{.action = "ping", .jwt = token, .jwt_rules_json = rules}.serialize()));
+    out.send(id,
+             make_payload(
+                 OutMessage{.action = "ping", .jwt = token, .jwt_rules_json = rules}.serialize()));
 }
 
 void Room::tick(Time now, Output& /*out*/) {
@@ -321,8 +322,9 @@ void Room::on_login(Subscriber& s, ClientMessage& m, Time now, Output& out) {
 
 void Room::send_login_burst(Subscriber& s, Time now, Output& out) {
     const auto& cfg = *settings_;
-    out.send(s.id, make_payload(
-                       OutMessage{.action = "me", .username = s.username, .video = s.video}.serialize()));
+    out.send(s.id,
+             make_payload(
+                 OutMessage{.action = "me", .username = s.username, .video = s.video}.serialize()));
     mark_who_dirty(now);
 
     // Echo of recent public messages, minus those from users this joiner mutes or blocks and
@@ -347,7 +349,8 @@ void Room::send_login_burst(Subscriber& s, Time now, Output& out) {
         }
     }
     if (!messages.empty()) messages.push_back(']');
-    out.send(s.id, make_payload(OutMessage{.action = "echo", .messages_json = messages}.serialize()));
+    out.send(s.id,
+             make_payload(OutMessage{.action = "echo", .messages_json = messages}.serialize()));
 
     broadcast_presence(s.username, presence::kJoined, now, out);
 
@@ -374,7 +377,8 @@ bool Room::allow_message_rate(Subscriber& s, Time now) {
     }
     const double elapsed = std::chrono::duration<double>(now - b.last).count();
     if (elapsed > 0) {
-        b.tokens = std::min(burst, b.tokens + elapsed * static_cast<double>(limits.messages_per_second));
+        b.tokens =
+            std::min(burst, b.tokens + elapsed * static_cast<double>(limits.messages_per_second));
         b.last = now;
     }
     if (b.tokens < 1.0) return false;
@@ -544,8 +548,10 @@ void Room::on_me(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     s.dnd = m.dnd;
     mark_who_dirty(now);
     if (reflect_me) {
-        out.send(s.id, make_payload(
-                           OutMessage{.action = "me", .username = s.username, .video = s.video}.serialize()));
+        out.send(
+            s.id,
+            make_payload(
+                OutMessage{.action = "me", .username = s.username, .video = s.video}.serialize()));
     }
 }
 
@@ -598,14 +604,12 @@ void Room::on_open(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out) {
                                               "your watch."));
         }
     }
-    out.send(b->id, make_payload(OutMessage{.action = "ring",
-                                            .username = s.username,
-                                            .open_secret = secret}
-                                     .serialize()));
-    out.send(s.id, make_payload(OutMessage{.action = "open",
-                                           .username = b->username,
-                                           .open_secret = secret}
-                                    .serialize()));
+    out.send(b->id, make_payload(
+                        OutMessage{.action = "ring", .username = s.username, .open_secret = secret}
+                            .serialize()));
+    out.send(s.id, make_payload(
+                       OutMessage{.action = "open", .username = b->username, .open_secret = secret}
+                           .serialize()));
 }
 
 // candidate, sdp, watch, unwatch: relayed to the named user as coming from the sender, with
@@ -639,8 +643,8 @@ void Room::on_mute(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     if (m.username.empty()) return;
     add_relation(s.muted, m.username);
     if (const Subscriber* t = find_online(m.username); t && t->is_op() && s.authenticated) {
-        out.send(t->id, chat_server_notice(s.username +
-                                           " has muted you! Your new mute status is: true"));
+        out.send(t->id,
+                 chat_server_notice(s.username + " has muted you! Your new mute status is: true"));
     }
     if (s.authenticated) mark_who_dirty(now);
 }
@@ -648,8 +652,8 @@ void Room::on_mute(Subscriber& s, ClientMessage& m, Time now, Output& out) {
 void Room::on_unmute(Subscriber& s, ClientMessage& m, Time now, Output& out) {
     remove_relation(s.muted, m.username);
     if (const Subscriber* t = find_online(m.username); t && t->is_op() && s.authenticated) {
-        out.send(t->id, chat_server_notice(s.username +
-                                           " has muted you! Your new mute status is: false"));
+        out.send(t->id,
+                 chat_server_notice(s.username + " has muted you! Your new mute status is: false"));
     }
     if (s.authenticated) mark_who_dirty(now);
 }
@@ -703,8 +707,7 @@ void Room::on_takeback(Subscriber& s, ClientMessage& m, Time /*now*/, Output& ou
     take_back(m.msg_id, out);
 }
 
-void Room::takeback_checked(SessionId requester, std::int64_t msg_id, bool deleted,
-                            Output& out) {
+void Room::takeback_checked(SessionId requester, std::int64_t msg_id, bool deleted, Output& out) {
     if (!find(requester)) return;
     if (!deleted) {
         out.send(requester, chat_server_notice(kNotYourMessage));
@@ -722,10 +725,8 @@ void Room::take_back(std::int64_t msg_id, Output& out) {
 }
 
 void Room::on_react(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out) {
-    auto payload = make_payload(OutMessage{.action = "react",
-                                           .username = s.username,
-                                           .message = m.message,
-                                           .msg_id = m.msg_id}
+    auto payload = make_payload(OutMessage{
+        .action = "react", .username = s.username, .message = m.message, .msg_id = m.msg_id}
                                     .serialize());
     broadcast(s.username, {}, payload, out);
 }
@@ -775,7 +776,8 @@ void Room::on_report(Subscriber& s, ClientMessage& m, Time /*now*/, Output& out)
     }
     std::string message = m.message;
     if (m.channel.starts_with('@')) {
-        message += "\n\nRecent message context:\n\n" + context_text(context_key("@" + m.username, s.username));
+        message += "\n\nRecent message context:\n\n" +
+                   context_text(context_key("@" + m.username, s.username));
     }
     out.effects.push_back(effect::PostReport{.from_username = s.username,
                                              .about_username = m.username,
@@ -805,10 +807,8 @@ void Room::on_file(Subscriber& s, ClientMessage& m, Time now, Output& out) {
         out.send(s.id, chat_server_notice(kTooFast));
         return;
     }
-    out.effects.push_back(effect::ProcessImage{.from = s.id,
-                                               .channel = m.channel,
-                                               .filename = m.message,
-                                               .bytes = std::move(m.bytes)});
+    out.effects.push_back(effect::ProcessImage{
+        .from = s.id, .channel = m.channel, .filename = m.message, .bytes = std::move(m.bytes)});
 }
 
 void Room::image_ready(SessionId from, const std::string& channel, ImageOutcome result,
@@ -869,10 +869,9 @@ void Room::send_direct_image(Subscriber& s, const std::string& channel, const st
 
 void Room::report_result(SessionId reporter, const std::string& error, Output& out) {
     if (!find(reporter)) return;
-    out.send(reporter, chat_server_notice(error.empty()
-                                              ? "Your report has been delivered successfully."
-                                              : "Error sending the report to the website: " +
-                                                    error));
+    out.send(reporter, chat_server_notice(
+                           error.empty() ? "Your report has been delivered successfully."
+                                         : "Error sending the report to the website: " + error));
 }
 
 void Room::on_ping(Subscriber&, ClientMessage&, Time, Output&) {
@@ -976,10 +975,9 @@ void Room::flush_who(Output& out) {
     }
 
     auto wrap = [](const std::string& list) {
-        return make_payload(OutMessage{.action = "who",
-                                       .who_list_json = list,
-                                       .who_list_present = list.size() > 2}
-                                .serialize());
+        return make_payload(
+            OutMessage{.action = "who", .who_list_json = list, .who_list_present = list.size() > 2}
+                .serialize());
     };
     Payload shared[2];
     for (const auto& [name, id] : by_name_) {
@@ -1031,8 +1029,10 @@ Statistics Room::statistics() const {
         if (!seen.insert(s.username).second) continue;
         st.usernames.push_back(s.username);
         if (s.video & video::kActive) {
-            if (s.video & video::kNsfw) ++st.red_cameras;
-            else ++st.blue_cameras;
+            if (s.video & video::kNsfw)
+                ++st.red_cameras;
+            else
+                ++st.blue_cameras;
         }
     }
     return st;
@@ -1045,9 +1045,10 @@ bool Room::amend_claims(const std::string& username, auth::Claims claims, Time n
     if (!s->claims) return true;
     s->claims = std::move(claims);
     ping(s->id, now, out);
-    out.send(s->id, make_payload(
-                        OutMessage{.action = "me", .username = s->username, .video = s->video}
-                            .serialize()));
+    out.send(
+        s->id,
+        make_payload(
+            OutMessage{.action = "me", .username = s->username, .video = s->video}.serialize()));
     mark_who_dirty(now);
     return true;
 }

@@ -86,9 +86,9 @@ struct AppendLog {
 };
 }  // namespace effect
 
-using Effect = std::variant<effect::ReloadSettings, effect::Shutdown, effect::PostReport,
-                            effect::ProcessImage, effect::StoreDirectMessage,
-                            effect::DeleteDirectMessage, effect::AppendLog>;
+using Effect =
+    std::variant<effect::ReloadSettings, effect::Shutdown, effect::PostReport, effect::ProcessImage,
+                 effect::StoreDirectMessage, effect::DeleteDirectMessage, effect::AppendLog>;
 
 // The outcome of effect::ProcessImage: the <img> HTML, or a user-facing error.
 struct ImageOutcome {
@@ -119,7 +119,7 @@ struct Statistics {
 };
 
 class Room {
-public:
+  public:
     // `first_message_id` is the id the first message gets (decisions.md §1: above both the
     // start time and every id already stored). `seed` feeds the open-secret generator.
     Room(std::shared_ptr<const config::Settings> settings, Time started_at,
@@ -185,7 +185,7 @@ public:
     static constexpr std::chrono::seconds kWhoGraceRound{16};
     static constexpr std::chrono::seconds kPresenceGrace{30};
 
-private:
+  private:
     struct TokenBucket {
         double tokens = 0;
         Time last{};
@@ -268,8 +268,8 @@ private:
     // Operator commands (commands.md). Returns false when `text` is not a command this
     // sender may run, so it is posted as chat instead.
     bool run_command(Subscriber& s, const std::string& text, Time now, Output& out);
-    void kick_sequence(Subscriber& target, std::string_view presence_text,
-                       std::string_view notice, Time now, Output& out);
+    void kick_sequence(Subscriber& target, std::string_view presence_text, std::string_view notice,
+                       Time now, Output& out);
     void reply(const Subscriber& s, std::string_view text, Output& out) const;
     void reply_markdown(const Subscriber& s, std::string_view text, Output& out) const;
 

@@ -5,12 +5,16 @@
 
 namespace barertc::chat {
 
-std::string html_escape(std::string_view text) { return media::escape_html(text); }
+std::string html_escape(std::string_view text) {
+    return media::escape_html(text);
+}
 
 std::string render_message_html(std::string_view text) {
     return media::render_chat_message(text);
 }
 
-std::string render_markdown_html(std::string_view text) { return media::render_markdown(text); }
+std::string render_markdown_html(std::string_view text) {
+    return media::render_markdown(text);
+}
 
 }  // namespace barertc::chat

@@ -10,7 +10,7 @@
 namespace barertc::config {
 
 class LiveSettings {
-public:
+  public:
     explicit LiveSettings(Settings initial)
         : current_(std::make_shared<const Settings>(std::move(initial))) {}
 
@@ -24,7 +24,7 @@ public:
         current_ = std::move(p);
     }
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::shared_ptr<const Settings> current_;
 };

@@ -107,7 +107,7 @@ struct WebhookClient::Impl {
 // One webhook call. Lives as long as its coroutine; the deadline timer and the destructor of
 // the client reach it only through the I/O thread.
 class WebhookClient::Impl::Call : public std::enable_shared_from_this<Call> {
-public:
+  public:
     Call(Impl& impl, std::string url, std::string body, std::chrono::seconds timeout,
          std::function<void(WebhookResult)> done)
         : impl_(impl),
@@ -142,7 +142,7 @@ public:
         cancel_io();
     }
 
-private:
+  private:
     asio::awaitable<WebhookResult> attempt() {
         Target target;
         if (auto e = parse_target(url_, target); !e.empty()) co_return error_result(e);

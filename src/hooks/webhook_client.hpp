@@ -18,7 +18,7 @@ struct WebhookResult {
 };
 
 class WebhookClient {
-public:
+  public:
     // Text of the error for any status other than 200, as the original words it.
     static constexpr const char* kUnexpectedStatus = "unexpected error from webhook URL";
     // Text of the error for https URLs in a build without TLS support.
@@ -46,7 +46,7 @@ public:
     // Waits until no call is in flight, or `max_wait` has passed; true if none is left.
     bool flush(std::chrono::milliseconds max_wait);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

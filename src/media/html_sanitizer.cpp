@@ -28,13 +28,21 @@ namespace {
 bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
 }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_alnum(char c) {
+    return is_alpha(c) || is_digit(c);
+}
 bool is_hex(char c) {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char to_lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string lower(std::string_view s) {
     std::string out(s);
@@ -176,13 +184,26 @@ std::string decode(std::string_view s, bool in_attribute) {
 void append_escaped(std::string& out, std::string_view s) {
     for (const char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '\'': out += "&#39;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&#34;"; break;
-            case '\r': out += "&#13;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&#34;";
+                break;
+            case '\r':
+                out += "&#13;";
+                break;
+            default:
+                out += c;
         }
     }
 }
@@ -223,8 +244,7 @@ std::optional<std::string> check_url(std::string_view v) {
     size_t i = 0;
     if (is_alpha(v[0])) {
         i = 1;
-        while (i < v.size() &&
-               (is_alnum(v[i]) || v[i] == '+' || v[i] == '-' || v[i] == '.')) {
+        while (i < v.size() && (is_alnum(v[i]) || v[i] == '+' || v[i] == '-' || v[i] == '.')) {
             ++i;
         }
         if (i < v.size() && v[i] == ':') {
@@ -257,7 +277,8 @@ std::optional<std::string> check_value(Check check, std::string_view v) {
         return std::nullopt;
     };
     switch (check) {
-        case Check::Url: return check_url(v);
+        case Check::Url:
+            return check_url(v);
         case Check::Paragraph: {
             static const RE2 paragraph(R"(^[\p{L}\p{N}\s\-_',:\[\]!\./\\\(\)&]*$)");
             return keep(RE2::FullMatch(v, paragraph));
@@ -266,32 +287,35 @@ std::optional<std::string> check_value(Check check, std::string_view v) {
             return keep(!v.empty() && all_of(v, [](char c) {
                 return is_alnum(c) || c == ':' || c == '-' || c == '_' || c == '.';
             }));
-        case Check::Dir: return keep(iequals_any(v, {"rtl", "ltr"}));
+        case Check::Dir:
+            return keep(iequals_any(v, {"rtl", "ltr"}));
         case Check::Lang: {
             static const RE2 lang(R"(^[a-zA-Z]{2,20}(?:-[a-zA-Z0-9]{1,20})*$)");
             return keep(RE2::FullMatch(v, lang));
         }
-        case Check::Integer: return keep(!v.empty() && v.size() <= 9 && all_of(v, is_digit));
+        case Check::Integer:
+            return keep(!v.empty() && v.size() <= 9 && all_of(v, is_digit));
         case Check::Number: {
             static const RE2 number(R"(^[-+]?[0-9]{1,15}(?:\.[0-9]{1,15})?$)");
             return keep(RE2::FullMatch(v, number));
         }
-        case Check::Open: return keep(iequals_any(v, {"", "open"}));
+        case Check::Open:
+            return keep(iequals_any(v, {"", "open"}));
         case Check::DateTime: {
-            static const RE2 datetime(
-                R"(^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)"
-                R"((?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)?)"
-                R"((?:Z|[+-][0-9]{2}:?[0-9]{2})?$)");
+            static const RE2 datetime(R"(^[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?)"
+                                      R"((?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?)?)"
+                                      R"((?:Z|[+-][0-9]{2}:?[0-9]{2})?$)");
             return keep(RE2::FullMatch(v, datetime));
         }
         case Check::ImgAlign:
-            return keep(iequals_any(v, {"left", "right", "top", "texttop", "middle",
-                                        "absmiddle", "baseline", "bottom", "absbottom"}));
+            return keep(iequals_any(v, {"left", "right", "top", "texttop", "middle", "absmiddle",
+                                        "baseline", "bottom", "absbottom"}));
         case Check::CellAlign:
             return keep(iequals_any(v, {"center", "justify", "left", "right", "char"}));
         case Check::CellVAlign:
             return keep(iequals_any(v, {"baseline", "bottom", "middle", "top"}));
-        case Check::Scope: return keep(iequals_any(v, {"row", "col", "rowgroup", "colgroup"}));
+        case Check::Scope:
+            return keep(iequals_any(v, {"row", "col", "rowgroup", "colgroup"}));
         case Check::ListType:
             return keep(v == "1" || v == "a" || v == "A" || v == "i" || v == "I" ||
                         iequals_any(v, {"circle", "disc", "square"}));
@@ -328,14 +352,13 @@ const std::vector<ElementRule>& element_rules() {
         std::vector<ElementRule> r;
         // Elements allowed with the global attributes only.
         for (const std::string_view name : {
-                 "p",       "div",     "span",    "h1",         "h2",      "h3",
-                 "h4",      "h5",      "h6",      "hgroup",     "article", "aside",
-                 "section", "figure",  "summary", "figcaption", "abbr",    "acronym",
-                 "cite",    "code",    "dfn",     "em",         "mark",    "s",
-                 "samp",    "strong",  "sub",     "sup",        "var",     "b",
-                 "i",       "pre",     "small",   "strike",     "tt",      "u",
-                 "del",     "ins",     "bdi",     "bdo",        "rp",      "rt",
-                 "ruby",    "dl",      "dt",      "dd",         "table",   "caption",
+                 "p",       "div",        "span",   "h1",      "h2",     "h3",      "h4",
+                 "h5",      "h6",         "hgroup", "article", "aside",  "section", "figure",
+                 "summary", "figcaption", "abbr",   "acronym", "cite",   "code",    "dfn",
+                 "em",      "mark",       "s",      "samp",    "strong", "sub",     "sup",
+                 "var",     "b",          "i",      "pre",     "small",  "strike",  "tt",
+                 "u",       "del",        "ins",    "bdi",     "bdo",    "rp",      "rt",
+                 "ruby",    "dl",         "dt",     "dd",      "table",  "caption",
              }) {
             r.push_back({name, false, false, {}});
         }
@@ -343,7 +366,9 @@ const std::vector<ElementRule>& element_rules() {
             r.push_back({name, true, false, {}});
         }
         r.push_back({"a", false, true, {{"href", Check::Url}}});
-        r.push_back({"img", true, true,
+        r.push_back({"img",
+                     true,
+                     true,
                      {{"src", Check::Url},
                       {"alt", Check::Paragraph},
                       {"width", Check::Integer},
@@ -359,12 +384,9 @@ const std::vector<ElementRule>& element_rules() {
         r.push_back({"ul", false, false, {{"type", Check::ListType}}});
         r.push_back({"li", false, false, {{"value", Check::Integer}}});
         // Table alignment is how GFM tables express column alignment (align="center").
-        const std::vector<AttrRule> cell = {{"align", Check::CellAlign},
-                                            {"valign", Check::CellVAlign},
-                                            {"colspan", Check::Integer},
-                                            {"rowspan", Check::Integer},
-                                            {"abbr", Check::Paragraph},
-                                            {"scope", Check::Scope}};
+        const std::vector<AttrRule> cell = {
+            {"align", Check::CellAlign}, {"valign", Check::CellVAlign}, {"colspan", Check::Integer},
+            {"rowspan", Check::Integer}, {"abbr", Check::Paragraph},    {"scope", Check::Scope}};
         r.push_back({"td", false, false, cell});
         r.push_back({"th", false, false, cell});
         const std::vector<AttrRule> row = {{"align", Check::CellAlign},
@@ -378,7 +400,9 @@ const std::vector<ElementRule>& element_rules() {
                                            {"width", Check::Integer}};
         r.push_back({"colgroup", false, false, col});
         r.push_back({"col", true, false, col});
-        r.push_back({"meter", false, false,
+        r.push_back({"meter",
+                     false,
+                     false,
                      {{"value", Check::Number},
                       {"min", Check::Number},
                       {"max", Check::Number},
@@ -395,9 +419,9 @@ const std::vector<ElementRule>& element_rules() {
 
 const ElementRule* find_rule(std::string_view name) {
     const auto& rules = element_rules();
-    const auto it = std::lower_bound(
-        rules.begin(), rules.end(), name,
-        [](const ElementRule& r, std::string_view n) { return r.name < n; });
+    const auto it =
+        std::lower_bound(rules.begin(), rules.end(), name,
+                         [](const ElementRule& r, std::string_view n) { return r.name < n; });
     if (it == rules.end() || it->name != name) return nullptr;
     return &*it;
 }
@@ -435,7 +459,7 @@ struct Tag {
 };
 
 class Sanitizer {
-public:
+  public:
     explicit Sanitizer(std::string_view in) : in_(in) { out_.reserve(in.size() + 16); }
 
     std::string run() {
@@ -456,7 +480,7 @@ public:
         return std::move(out_);
     }
 
-private:
+  private:
     // Handles the construct at in_[pos_] == '<'. Returns false if it is plain text.
     bool markup() {
         const size_t n = in_.size();
@@ -545,8 +569,7 @@ private:
             t.self_closing = false;
             // Attribute name; a leading '=' belongs to the name (HTML5 quirk).
             const size_t name_start = p++;
-            while (p < n && !is_space(in_[p]) && in_[p] != '/' && in_[p] != '>' &&
-                   in_[p] != '=') {
+            while (p < n && !is_space(in_[p]) && in_[p] != '/' && in_[p] != '>' && in_[p] != '=') {
                 ++p;
             }
             Attr a;
@@ -600,9 +623,8 @@ private:
                 p = in_.find("</", p);
                 if (p == std::string_view::npos) break;
                 const size_t after = p + 2 + name.size();
-                if (iequals_prefix(in_, p + 2, name) &&
-                    (after >= n || is_space(in_[after]) || in_[after] == '/' ||
-                     in_[after] == '>')) {
+                if (iequals_prefix(in_, p + 2, name) && (after >= n || is_space(in_[after]) ||
+                                                         in_[after] == '/' || in_[after] == '>')) {
                     end = p;
                     break;
                 }
@@ -707,7 +729,9 @@ std::string escape_html(std::string_view text) {
     return out;
 }
 
-std::string decode_html_entities(std::string_view text) { return decode(text, false); }
+std::string decode_html_entities(std::string_view text) {
+    return decode(text, false);
+}
 
 std::string sanitize_html(std::string_view html) {
     // HTML5 input preprocessing: CR and CRLF become LF, NUL becomes U+FFFD.

@@ -40,11 +40,10 @@ Format sniff_format(std::string_view bytes) {
 
 bool ends_with_nocase(std::string_view text, std::string_view suffix) {
     if (text.size() < suffix.size()) return false;
-    return std::equal(suffix.begin(), suffix.end(), text.end() - suffix.size(),
-                      [](char a, char b) {
-                          return std::tolower(static_cast<unsigned char>(a)) ==
-                                 std::tolower(static_cast<unsigned char>(b));
-                      });
+    return std::equal(suffix.begin(), suffix.end(), text.end() - suffix.size(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+    });
 }
 
 ImageResult failure(std::string_view message) {
@@ -55,8 +54,8 @@ ImageResult failure(std::string_view message) {
 
 std::string too_many_bytes_message(std::size_t limit) {
     constexpr std::size_t kMiB = 1024 * 1024;
-    const std::string amount = limit >= kMiB ? std::to_string(limit / kMiB) + " MiB"
-                                             : std::to_string(limit) + " bytes";
+    const std::string amount =
+        limit >= kMiB ? std::to_string(limit / kMiB) + " MiB" : std::to_string(limit) + " bytes";
     return "Could not process that image: the file is larger than the limit of " + amount + ".";
 }
 
@@ -67,7 +66,9 @@ std::string too_many_pixels_message(std::int64_t width, std::int64_t height) {
 
 // libvips errors go to a process-wide buffer that otherwise grows with every bad upload.
 // Another thread's message may be cleared too; we never show vips messages to users anyway.
-void clear_vips_error() { vips_error_clear(); }
+void clear_vips_error() {
+    vips_error_clear();
+}
 
 struct BlobUnref {
     void operator()(VipsBlob* blob) const { vips_area_unref(VIPS_AREA(blob)); }
@@ -89,8 +90,8 @@ vips::VOption* load_options() {
 // Opens the image header only (libvips decodes pixels lazily), so huge declared dimensions
 // can be refused before anything big is allocated. The view must outlive the image.
 vips::VImage open_header(std::string_view bytes) {
-    vips::VImage image = vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "",
-                                                       load_options());
+    vips::VImage image =
+        vips::VImage::new_from_buffer(bytes.data(), bytes.size(), "", load_options());
     // Belt and braces: the magic-byte sniff already limits which loader vips picks.
     const char* loader = nullptr;
     if (vips_image_get_string(image.get_image(), "vips-loader", &loader) != 0) {
@@ -118,16 +119,15 @@ std::string reencode(std::string_view bytes, std::string_view mime, ImageSize fu
     // thumbnail applies the EXIF orientation (target sizes are for the upright image), uses
     // JPEG shrink-on-load for big photos, converts embedded colour profiles to sRGB and
     // streams large PNGs instead of holding them in memory.
-    vips::VImage image = vips::VImage::thumbnail_buffer(
-        blob.get(), static_cast<int>(full.width),
-        vips::VImage::option()
-            ->set("height", static_cast<int>(full.height))
-            ->set("size", VIPS_SIZE_FORCE)
-            ->set("option_string", "fail_on=error"));
+    vips::VImage image =
+        vips::VImage::thumbnail_buffer(blob.get(), static_cast<int>(full.width),
+                                       vips::VImage::option()
+                                           ->set("height", static_cast<int>(full.height))
+                                           ->set("size", VIPS_SIZE_FORCE)
+                                           ->set("option_string", "fail_on=error"));
 
     // Like the original's RGBA canvas: 8-bit sRGB whatever came in (grey, 16-bit, CMYK).
-    if (image.interpretation() != VIPS_INTERPRETATION_sRGB ||
-        image.format() != VIPS_FORMAT_UCHAR) {
+    if (image.interpretation() != VIPS_INTERPRETATION_sRGB || image.format() != VIPS_FORMAT_UCHAR) {
         image = image.colourspace(VIPS_INTERPRETATION_sRGB);
         if (image.format() != VIPS_FORMAT_UCHAR) image = image.cast(VIPS_FORMAT_UCHAR);
     }
@@ -151,8 +151,7 @@ std::string reencode(std::string_view bytes, std::string_view mime, ImageSize fu
                                   ->set("interlace", false)
                                   ->set("subsample_mode", VIPS_FOREIGN_SUBSAMPLE_ON));
     } else {
-        image.write_to_buffer(".png", &out, &out_len,
-                              vips::VImage::option()->set("strip", true));
+        image.write_to_buffer(".png", &out, &out_len, vips::VImage::option()->set("strip", true));
     }
     std::unique_ptr<void, GFree> owned(out);
     return std::string(static_cast<const char*>(out), out_len);

@@ -45,7 +45,9 @@ void ensure_extensions_registered() {
     std::call_once(once, [] { cmark_gfm_core_extensions_ensure_registered(); });
 }
 
-bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_ascii_letter(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 bool is_ascii_alnum(unsigned char c) {
     return (c >= '0' && c <= '9') || is_ascii_letter(static_cast<char>(c));
 }
@@ -71,8 +73,7 @@ std::string heading_slug(std::string_view text) {
         const size_t len = std::min(utf8_length(c), text.size() - i);
         const std::string_view ch = text.substr(i, len);
         i += len;
-        const bool keep =
-            c < 0x80 ? is_ascii_alnum(c) : RE2::FullMatch(ch, letter_or_digit);
+        const bool keep = c < 0x80 ? is_ascii_alnum(c) : RE2::FullMatch(ch, letter_or_digit);
         if (!keep) {
             pending_dash = true;
             continue;
@@ -242,8 +243,7 @@ bool nests_too_deep(std::string_view line) {
         }
         size_t d = i;
         while (d < line.size() && d - i < 9 && line[d] >= '0' && line[d] <= '9') ++d;
-        if (d > i && d < line.size() && (line[d] == '.' || line[d] == ')') &&
-            marker_ends(d + 1)) {
+        if (d > i && d < line.size() && (line[d] == '.' || line[d] == ')') && marker_ends(d + 1)) {
             ++markers;
             i = d + 1;
             continue;
@@ -276,12 +276,17 @@ InputProfile profile_input(std::string_view text) {
         size_t pipes = 0;
         for (size_t i = 0; i < line.size(); ++i) {
             switch (line[i]) {
-                case '|': ++pipes; break;
-                case ']': ++close_brackets; break;
+                case '|':
+                    ++pipes;
+                    break;
+                case ']':
+                    ++close_brackets;
+                    break;
                 case '[':
                     if (i > 0 && line[i - 1] == '!') ++image_openers;
                     break;
-                default: break;
+                default:
+                    break;
             }
         }
         max_pipes = std::max(max_pipes, pipes);
@@ -365,8 +370,7 @@ std::string plain_paragraph(std::string_view text) {
 // and ftp:// (the last is then dropped by the sanitiser), not "www." or bare e-mail addresses.
 
 bool is_url_end(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
-           c == '<';
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == '<';
 }
 
 bool ascii_iequals(std::string_view a, std::string_view b) {
@@ -546,8 +550,8 @@ std::string render_markdown(std::string_view text) {
     autolink(doc.get());
     adapt_tree(doc.get());
 
-    char* raw = cmark_render_html(doc.get(), kOptions,
-                                  cmark_parser_get_syntax_extensions(parser.get()));
+    char* raw =
+        cmark_render_html(doc.get(), kOptions, cmark_parser_get_syntax_extensions(parser.get()));
     if (raw == nullptr) return {};
     const std::string html(raw);
     cmark_get_default_mem_allocator()->free(raw);

@@ -32,9 +32,8 @@ std::optional<std::string> find_youtube_id(std::string_view html) {
 }
 
 std::string youtube_embed_html(std::string_view video_id) {
-    std::string out =
-        R"(<iframe class="youtube-embed" width="560" height="315" )"
-        R"(src="https://www.youtube.com/embed/)";
+    std::string out = R"(<iframe class="youtube-embed" width="560" height="315" )"
+                      R"(src="https://www.youtube.com/embed/)";
     out += video_id;
     out += R"(" title="YouTube video player" frameborder="0" )"
            R"(allow="autoplay; encrypted-media; picture-in-picture; web-share" )"

@@ -108,7 +108,8 @@ void ChatService::gauges(std::function<void(metrics::Gauges)> done) {
         g.users_online = static_cast<std::int64_t>(room_.online_count());
         g.connections = static_cast<std::int64_t>(connections_.load());
         for (auto& [id, weak] : registry_) {
-            if (auto conn = weak.lock()) g.outbox_bytes += static_cast<std::int64_t>(conn->queued_bytes());
+            if (auto conn = weak.lock())
+                g.outbox_bytes += static_cast<std::int64_t>(conn->queued_bytes());
         }
         done(g);
     });
@@ -173,15 +174,15 @@ void ChatService::run_effect(chat::Effect& effect) {
             }
             return;
         }
-        effects_.delete_direct_message(std::move(*del), [this, answer, requester,
-                                                         msg_id](bool deleted) {
-            if (!answer) return;
-            asio::post(strand_, [this, requester, msg_id, deleted] {
-                chat::Output out;
-                room_.takeback_checked(requester, msg_id, deleted, out);
-                dispatch(out);
+        effects_.delete_direct_message(
+            std::move(*del), [this, answer, requester, msg_id](bool deleted) {
+                if (!answer) return;
+                asio::post(strand_, [this, requester, msg_id, deleted] {
+                    chat::Output out;
+                    room_.takeback_checked(requester, msg_id, deleted, out);
+                    dispatch(out);
+                });
             });
-        });
     } else if (auto* report = std::get_if<chat::effect::PostReport>(&effect)) {
         if (!effects_.post_report) return;
         const auto reply_to = report->reply_to;

@@ -41,11 +41,11 @@ struct EffectHandlers {
 };
 
 class ChatService {
-public:
+  public:
     using Executor = boost::asio::io_context::executor_type;
 
-    ChatService(boost::asio::io_context& ioc, config::LiveSettings& settings,
-                chat::Time started_at, std::int64_t first_message_id);
+    ChatService(boost::asio::io_context& ioc, config::LiveSettings& settings, chat::Time started_at,
+                std::int64_t first_message_id);
 
     void set_effect_handlers(EffectHandlers handlers) { effects_ = std::move(handlers); }
 
@@ -57,8 +57,7 @@ public:
 
     // All thread-safe: each posts to the room's strand.
     void attach(chat::SessionId id, std::weak_ptr<Connection> conn, chat::ConnectionInfo info);
-    void detach(chat::SessionId id,
-                std::string_view presence_text = chat::presence::kExited);
+    void detach(chat::SessionId id, std::string_view presence_text = chat::presence::kExited);
     void incoming(chat::SessionId id, chat::ClientMessage msg);
     void ping(chat::SessionId id);
     // Runs `fn` on the room's strand with access to the room; its output is delivered.
@@ -76,7 +75,7 @@ public:
 
     std::size_t connection_count() const { return connections_.load(); }
 
-private:
+  private:
     void dispatch(chat::Output& out);
     void run_effect(chat::Effect& effect);
     void schedule_who_flush();

@@ -8,7 +8,7 @@
 namespace barertc::net {
 
 class Connection {
-public:
+  public:
     virtual ~Connection() = default;
     // Queues a frame; thread-safe. May decide the client is too slow and drop it.
     virtual void deliver(const chat::Payload& payload, chat::PayloadKind kind) = 0;

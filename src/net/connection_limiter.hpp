@@ -10,7 +10,7 @@
 namespace barertc::net {
 
 class ConnectionLimiter {
-public:
+  public:
     // Takes a slot for `address` unless a cap is reached.
     bool try_acquire(const std::string& address, std::int64_t max_total, std::int64_t max_per_ip) {
         std::lock_guard lock(mutex_);
@@ -33,7 +33,7 @@ public:
         --total_;
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::int64_t total_ = 0;
     std::unordered_map<std::string, std::int64_t> per_ip_;

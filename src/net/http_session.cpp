@@ -1,11 +1,11 @@
 #include "net/http_session.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -149,27 +149,28 @@ void HttpSession::upgrade(Request req, const std::string& remote) {
     if (auto origin = req.find(http::field::origin); origin != req.end()) {
         const std::string_view host = req[http::field::host];
         if (!iequals(origin_host(origin->value()), host)) {
-            auto res = make_response(
-                req, http::status::forbidden, "text/plain; charset=utf-8",
-                "Could not accept websocket connection: request Origin \"" +
-                    std::string(origin->value()) + "\" is not authorized for Host \"" +
-                    std::string(host) + "\"\n");
+            auto res =
+                make_response(req, http::status::forbidden, "text/plain; charset=utf-8",
+                              "Could not accept websocket connection: request Origin \"" +
+                                  std::string(origin->value()) +
+                                  "\" is not authorized for Host \"" + std::string(host) + "\"\n");
             res.keep_alive(false);
             write(std::move(res));
             return;
         }
     }
     if (!limiter_.try_acquire(remote, http_.max_connections, http_.connections_per_ip)) {
-        auto res = make_response(req, http::status::service_unavailable,
-                                 "text/plain; charset=utf-8",
-                                 "Could not accept websocket connection: too many connections\n");
+        auto res =
+            make_response(req, http::status::service_unavailable, "text/plain; charset=utf-8",
+                          "Could not accept websocket connection: too many connections\n");
         res.keep_alive(false);
         write(std::move(res));
         return;
     }
     boost::system::error_code ignored;
     stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-    auto session = std::make_shared<WebSocketSession>(std::move(stream_), chat_, websocket_, remote);
+    auto session =
+        std::make_shared<WebSocketSession>(std::move(stream_), chat_, websocket_, remote);
     session->on_close([&limiter = limiter_, remote] { limiter.release(remote); });
     session->run(std::move(req));
 }
@@ -177,16 +178,15 @@ void HttpSession::upgrade(Request req, const std::string& remote) {
 void HttpSession::write(Response res) {
     auto sp = std::make_shared<Response>(std::move(res));
     stream_.expires_after(http_.header_timeout);
-    http::async_write(stream_, *sp,
-                      [self = shared_from_this(), sp](boost::system::error_code ec, std::size_t) {
-                          if (ec || !sp->keep_alive()) {
-                              boost::system::error_code ignored;
-                              self->stream_.socket().shutdown(
-                                  asio::ip::tcp::socket::shutdown_send, ignored);
-                              return;
-                          }
-                          self->do_read();
-                      });
+    http::async_write(
+        stream_, *sp, [self = shared_from_this(), sp](boost::system::error_code ec, std::size_t) {
+            if (ec || !sp->keep_alive()) {
+                boost::system::error_code ignored;
+                self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+                return;
+            }
+            self->do_read();
+        });
 }
 
 }  // namespace barertc::net

@@ -27,14 +27,13 @@ struct HttpOptions {
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
-public:
-    HttpSession(boost::asio::ip::tcp::socket&& socket, HttpHandler& handler,
-                ChatService& chat, ConnectionLimiter& limiter, HttpOptions http,
-                WebSocketOptions websocket);
+  public:
+    HttpSession(boost::asio::ip::tcp::socket&& socket, HttpHandler& handler, ChatService& chat,
+                ConnectionLimiter& limiter, HttpOptions http, WebSocketOptions websocket);
 
     void run();
 
-private:
+  private:
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t bytes);
     void upgrade(Request req, const std::string& remote);

@@ -21,7 +21,7 @@ struct RequestContext {
 };
 
 class HttpHandler {
-public:
+  public:
     virtual ~HttpHandler() = default;
     virtual void handle(Request req, RequestContext ctx, Respond respond) = 0;
 };

@@ -1,8 +1,8 @@
 #include "net/listener.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/strand.hpp>
-#include <spdlog/spdlog.h>
 
 #include <stdexcept>
 
@@ -30,7 +30,9 @@ void Listener::listen(const tcp::endpoint& endpoint) {
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void Listener::start() { do_accept(); }
+void Listener::start() {
+    do_accept();
+}
 
 void Listener::stop() {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -40,20 +42,20 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](
-                                                        boost::system::error_code ec,
-                                                        tcp::socket socket) {
-        if (ec == asio::error::operation_aborted) return;
-        if (ec) {
-            spdlog::warn("accept failed: {}", ec.message());
-        } else {
-            std::make_shared<HttpSession>(std::move(socket), self->handler_, self->chat_,
-                                          self->limiter_, self->options_.http(),
-                                          self->options_.websocket())
-                ->run();
-        }
-        self->do_accept();
-    });
+    acceptor_.async_accept(
+        asio::make_strand(ioc_),
+        [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+            if (ec == asio::error::operation_aborted) return;
+            if (ec) {
+                spdlog::warn("accept failed: {}", ec.message());
+            } else {
+                std::make_shared<HttpSession>(std::move(socket), self->handler_, self->chat_,
+                                              self->limiter_, self->options_.http(),
+                                              self->options_.websocket())
+                    ->run();
+            }
+            self->do_accept();
+        });
 }
 
 tcp::endpoint parse_listen_address(const std::string& address) {

@@ -17,7 +17,7 @@ struct ListenerOptions {
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {
-public:
+  public:
     Listener(boost::asio::io_context& ioc, HttpHandler& handler, ChatService& chat,
              ListenerOptions options);
 
@@ -27,7 +27,7 @@ public:
     void start();
     void stop();
 
-private:
+  private:
     void do_accept();
 
     boost::asio::io_context& ioc_;

@@ -2,8 +2,7 @@
 
 namespace barertc::net {
 
-Outbox::Push Outbox::push(chat::Payload payload, chat::PayloadKind kind,
-                          Clock::time_point now) {
+Outbox::Push Outbox::push(chat::Payload payload, chat::PayloadKind kind, Clock::time_point now) {
     std::lock_guard lock(mutex_);
     if (closed_) return Push::Closed;
     if (kind == chat::PayloadKind::WhoList && who_seq_) {

@@ -15,7 +15,7 @@
 namespace barertc::net {
 
 class Outbox {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     struct Limits {
@@ -49,7 +49,7 @@ public:
     std::size_t queued_bytes() const;
     std::size_t queued_frames() const;
 
-private:
+  private:
     bool over_limits(Clock::time_point now);
 
     const Limits limits_;

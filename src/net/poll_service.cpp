@@ -7,11 +7,11 @@
 #include "net/outbox.hpp"
 #include "util/json_writer.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/json/serialize.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -56,14 +56,20 @@ constexpr std::int64_t ticks(std::chrono::seconds d) {
 
 std::string_view json_kind(const bj::value& v) {
     switch (v.kind()) {
-        case bj::kind::bool_: return "bool";
+        case bj::kind::bool_:
+            return "bool";
         case bj::kind::int64:
         case bj::kind::uint64:
-        case bj::kind::double_: return "number";
-        case bj::kind::string: return "string";
-        case bj::kind::array: return "array";
-        case bj::kind::object: return "object";
-        case bj::kind::null: return "null";
+        case bj::kind::double_:
+            return "number";
+        case bj::kind::string:
+            return "string";
+        case bj::kind::array:
+            return "array";
+        case bj::kind::object:
+            return "object";
+        case bj::kind::null:
+            return "null";
     }
     return "value";
 }
@@ -166,7 +172,7 @@ struct PollService::Impl : std::enable_shared_from_this<Impl> {
 // the next request takes them.
 
 class PollService::Session : public Connection {
-public:
+  public:
     Session(chat::SessionId id, Outbox::Limits limits, std::weak_ptr<Impl> owner,
             Clock::time_point now)
         : id_(id),
@@ -226,7 +232,7 @@ public:
     bool mark_removed() { return !removed_.exchange(true); }
     void close_outbox() { outbox_.close(); }
 
-private:
+  private:
     void drop(std::string_view why) {
         if (auto owner = owner_.lock()) owner->remove(*this, why);
     }
@@ -284,16 +290,16 @@ void PollService::Impl::handle(Request req, RequestContext ctx, Respond respond)
 
 void PollService::Impl::start_session(chat::ClientMessage login, const RequestContext& ctx,
                                       Reply reply) {
-    auto session = std::make_shared<Session>(
-        chat.new_session_id(), outbox_limits(settings.get()->limits), weak_from_this(),
-        Clock::now());
+    auto session =
+        std::make_shared<Session>(chat.new_session_id(), outbox_limits(settings.get()->limits),
+                                  weak_from_this(), Clock::now());
     const auto id = session->id();
     // The three posts reach the room's strand in this order, so the login's output is in the
     // outbox by the time the last callback drains it.
     chat.attach(id, session, chat::ConnectionInfo{ctx.remote_address});
     chat.incoming(id, std::move(login));
-    chat.with_room([weak = weak_from_this(), session, reply = std::move(reply)](
-                       chat::Room& room, chat::Output&) {
+    chat.with_room([weak = weak_from_this(), session, reply = std::move(reply)](chat::Room& room,
+                                                                                chat::Output&) {
         auto self = weak.lock();
         if (!self) return;
         const auto id = session->id();
@@ -403,8 +409,8 @@ void PollService::Impl::remove(Session& session, std::string_view why) {
     }
     spdlog::debug("poll session {}: removed ({})", session.id(), why);
     session.close_outbox();
-    chat.detach(session.id(), why == kTimedOutReason ? chat::presence::kTimedOut
-                                                     : chat::presence::kExited);
+    chat.detach(session.id(),
+                why == kTimedOutReason ? chat::presence::kTimedOut : chat::presence::kExited);
 }
 
 void PollService::Impl::schedule_sweep() {

@@ -13,7 +13,7 @@
 namespace barertc::net {
 
 class PollService : public HttpHandler {
-public:
+  public:
     PollService(boost::asio::io_context& ioc, ChatService& chat, config::LiveSettings& settings);
     ~PollService() override;
 
@@ -23,7 +23,7 @@ public:
 
     void handle(Request req, RequestContext ctx, Respond respond) override;
 
-private:
+  private:
     struct Impl;
     class Session;
     // Shared so that a session can reach the registry from the room's strand without keeping

@@ -3,10 +3,10 @@
 #include "chat/protocol.hpp"
 #include "util/metrics.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <spdlog/spdlog.h>
 
 namespace barertc::net {
 
@@ -38,13 +38,11 @@ void WebSocketSession::run(Request req) {
     timeouts.idle_timeout = websocket::stream_base::none();
     timeouts.keep_alive_pings = false;
     ws_.set_option(timeouts);
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-        res.set(http::field::server, "BareRTC-cpp");
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "BareRTC-cpp"); }));
     ws_.read_message_max(options_.read_limit);
-    ws_.async_accept(req, [self = shared_from_this()](boost::system::error_code ec) {
-        self->on_accept(ec);
-    });
+    ws_.async_accept(
+        req, [self = shared_from_this()](boost::system::error_code ec) { self->on_accept(ec); });
 }
 
 void WebSocketSession::on_accept(boost::system::error_code ec) {
@@ -113,24 +111,23 @@ void WebSocketSession::start_write() {
     write_started_ = steady_ns(std::chrono::steady_clock::now());
     ws_.text(true);
     const auto& frame = **next;
-    ws_.async_write(asio::buffer(frame),
-                    [self = shared_from_this(), hold = std::move(*next)](
-                        boost::system::error_code ec, std::size_t) {
-                        self->write_started_ = 0;
-                        if (ec) {
-                            self->teardown();
-                            return;
-                        }
-                        self->start_write();
-                    });
+    ws_.async_write(asio::buffer(frame), [self = shared_from_this(), hold = std::move(*next)](
+                                             boost::system::error_code ec, std::size_t) {
+        self->write_started_ = 0;
+        if (ec) {
+            self->teardown();
+            return;
+        }
+        self->start_write();
+    });
 }
 
 void WebSocketSession::check_health(std::chrono::steady_clock::time_point now) {
     if (closing_) return;
     const auto started = write_started_.load();
     const bool write_stalled =
-        started != 0 && steady_ns(now) - started >
-                            std::chrono::nanoseconds(options_.send_timeout).count();
+        started != 0 &&
+        steady_ns(now) - started > std::chrono::nanoseconds(options_.send_timeout).count();
     if (write_stalled || outbox_.stuck(now)) {
         asio::post(ws_.get_executor(), [self = shared_from_this()] { self->close_slow(); });
     }
@@ -150,10 +147,10 @@ void WebSocketSession::close_going_away() {
 void WebSocketSession::close_slow() {
     if (torn_down_ || closing_) return;
     metrics::counters().slow_clients_dropped.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("websocket {} ({}): too slow, dropping with {} queued bytes", id_,
-                 remote_address_, outbox_.queued_bytes());
-    close_with(websocket::close_reason(websocket::close_code::policy_error,
-                                       std::string(kTooSlowReason)));
+    spdlog::info("websocket {} ({}): too slow, dropping with {} queued bytes", id_, remote_address_,
+                 outbox_.queued_bytes());
+    close_with(
+        websocket::close_reason(websocket::close_code::policy_error, std::string(kTooSlowReason)));
 }
 
 void WebSocketSession::close_with(websocket::close_reason reason) {

@@ -26,9 +26,8 @@ struct WebSocketOptions {
     Outbox::Limits outbox;
 };
 
-class WebSocketSession : public Connection,
-                         public std::enable_shared_from_this<WebSocketSession> {
-public:
+class WebSocketSession : public Connection, public std::enable_shared_from_this<WebSocketSession> {
+  public:
     WebSocketSession(boost::beast::tcp_stream&& stream, ChatService& service,
                      WebSocketOptions options, std::string remote_address);
 
@@ -45,7 +44,7 @@ public:
     static constexpr std::string_view kTooSlowReason =
         "connection too slow to keep up with messages";
 
-private:
+  private:
     void on_accept(boost::system::error_code ec);
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t bytes);

@@ -11,14 +11,14 @@
 namespace barertc::store {
 
 class ChatLog {
-public:
+  public:
     // Appends `line` to `directory/file`, creating folders (0755) and the file (0644) as
     // needed. Failures are logged, never thrown: logging must not stop the chat.
     void append(const std::filesystem::path& directory, const std::string& file,
                 const std::string& line);
     void flush();
 
-private:
+  private:
     std::mutex mutex_;
     std::map<std::filesystem::path, std::ofstream> files_;
 };

@@ -74,7 +74,7 @@ void sql_involves(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
 
 // A prepared statement owned for the life of the connection.
 class Stmt {
-public:
+  public:
     Stmt() = default;
     Stmt(const Stmt&) = delete;
     Stmt& operator=(const Stmt&) = delete;
@@ -90,14 +90,14 @@ public:
     }
     sqlite3_stmt* get() const { return stmt_; }
 
-private:
+  private:
     sqlite3_stmt* stmt_ = nullptr;
 };
 
 // Binds parameters to a statement and resets it when the scope ends, so the statement can be
 // reused and does not keep a read transaction open.
 class Use {
-public:
+  public:
     explicit Use(const Stmt& s) : s_(s.get()) {}
     Use(const Use&) = delete;
     Use& operator=(const Use&) = delete;
@@ -121,7 +121,7 @@ public:
     int step() { return rc_ == SQLITE_OK ? sqlite3_step(s_) : rc_; }
     sqlite3_stmt* get() const { return s_; }
 
-private:
+  private:
     sqlite3_stmt* s_;
     int rc_ = SQLITE_OK;
 };

@@ -22,7 +22,7 @@ struct sqlite3_stmt;
 namespace barertc::store {
 
 class DmHistory {
-public:
+  public:
     static constexpr std::int64_t kHistoryPageSize = 20;
     static constexpr std::int64_t kUsernamesPageSize = 9;
 
@@ -102,7 +102,7 @@ public:
     // `erased` is the number of rows deleted. Names match exactly (no wildcards).
     ClearResult clear(std::string_view username);
 
-private:
+  private:
     struct Statements;
     struct Job {
         // An insert is kept as data so consecutive inserts can share one transaction; any

@@ -43,12 +43,16 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
         len = 2;
     } else if (b0 >= 0xE0 && b0 <= 0xEF) {
         len = 3;
-        if (b0 == 0xE0) lo = 0xA0;       // overlong
-        else if (b0 == 0xED) hi = 0x9F;  // UTF-16 surrogates
+        if (b0 == 0xE0)
+            lo = 0xA0;  // overlong
+        else if (b0 == 0xED)
+            hi = 0x9F;  // UTF-16 surrogates
     } else if (b0 >= 0xF0 && b0 <= 0xF4) {
         len = 4;
-        if (b0 == 0xF0) lo = 0x90;       // overlong
-        else if (b0 == 0xF4) hi = 0x8F;  // above U+10FFFF
+        if (b0 == 0xF0)
+            lo = 0x90;  // overlong
+        else if (b0 == 0xF4)
+            hi = 0x8F;  // above U+10FFFF
     } else {
         return 0;
     }
@@ -64,14 +68,28 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
 
 void append_escaped_ascii(std::string& out, unsigned char b) {
     switch (b) {
-        case '"': out.append("\\\"", 2); break;
-        case '\\': out.append("\\\\", 2); break;
+        case '"':
+            out.append("\\\"", 2);
+            break;
+        case '\\':
+            out.append("\\\\", 2);
+            break;
         // Go 1.22 and later write \b and \f as short escapes rather than \u0008 / \u000c.
-        case '\b': out.append("\\b", 2); break;
-        case '\f': out.append("\\f", 2); break;
-        case '\n': out.append("\\n", 2); break;
-        case '\r': out.append("\\r", 2); break;
-        case '\t': out.append("\\t", 2); break;
+        case '\b':
+            out.append("\\b", 2);
+            break;
+        case '\f':
+            out.append("\\f", 2);
+            break;
+        case '\n':
+            out.append("\\n", 2);
+            break;
+        case '\r':
+            out.append("\\r", 2);
+            break;
+        case '\t':
+            out.append("\\t", 2);
+            break;
         default: {
             const char esc[6] = {'\\', 'u', '0', '0', kHex[b >> 4], kHex[b & 0xF]};
             out.append(esc, 6);
@@ -120,15 +138,27 @@ void append_newline_indent(std::string& out, int depth) {
 // `depth` < 0 selects compact output; otherwise it is the current nesting level.
 void write_value(std::string& out, const boost::json::value& v, int depth) {
     switch (v.kind()) {
-        case boost::json::kind::null: out.append("null", 4); break;
-        case boost::json::kind::bool_:
-            if (v.get_bool()) out.append("true", 4);
-            else out.append("false", 5);
+        case boost::json::kind::null:
+            out.append("null", 4);
             break;
-        case boost::json::kind::int64: append_int(out, v.get_int64()); break;
-        case boost::json::kind::uint64: append_uint(out, v.get_uint64()); break;
-        case boost::json::kind::double_: append_double(out, v.get_double()); break;
-        case boost::json::kind::string: append_string(out, v.get_string()); break;
+        case boost::json::kind::bool_:
+            if (v.get_bool())
+                out.append("true", 4);
+            else
+                out.append("false", 5);
+            break;
+        case boost::json::kind::int64:
+            append_int(out, v.get_int64());
+            break;
+        case boost::json::kind::uint64:
+            append_uint(out, v.get_uint64());
+            break;
+        case boost::json::kind::double_:
+            append_double(out, v.get_double());
+            break;
+        case boost::json::kind::string:
+            append_string(out, v.get_string());
+            break;
         case boost::json::kind::array: {
             const auto& arr = v.get_array();
             out.push_back('[');
@@ -157,8 +187,10 @@ void write_value(std::string& out, const boost::json::value& v, int depth) {
                     first = false;
                     if (depth >= 0) append_newline_indent(out, inner);
                     append_string(out, kv.key());
-                    if (depth >= 0) out.append(": ", 2);
-                    else out.push_back(':');
+                    if (depth >= 0)
+                        out.append(": ", 2);
+                    else
+                        out.push_back(':');
                     write_value(out, kv.value(), inner);
                 }
                 if (depth >= 0) append_newline_indent(out, depth);
@@ -250,8 +282,10 @@ ObjectWriter& ObjectWriter::field(std::string_view k, std::int64_t v) {
 
 ObjectWriter& ObjectWriter::field(std::string_view k, bool v) {
     key(k);
-    if (v) out_.append("true", 4);
-    else out_.append("false", 5);
+    if (v)
+        out_.append("true", 4);
+    else
+        out_.append("false", 5);
     return *this;
 }
 

@@ -23,15 +23,13 @@ std::string indented(const boost::json::value& v);
 // Incremental writer for a flat-ish JSON object in a fixed key order, used on hot paths where
 // building a boost::json::value first would cost an extra allocation per field.
 class ObjectWriter {
-public:
+  public:
     explicit ObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
     ObjectWriter& key(std::string_view k);
     ObjectWriter& field(std::string_view k, std::string_view v);
     // Without this overload a string literal would pick field(k, bool): pointer-to-bool is a
     // standard conversion and beats the user-defined conversion to string_view.
-    ObjectWriter& field(std::string_view k, const char* v) {
-        return field(k, std::string_view(v));
-    }
+    ObjectWriter& field(std::string_view k, const char* v) { return field(k, std::string_view(v)); }
     ObjectWriter& field(std::string_view k, std::int64_t v);
     ObjectWriter& field(std::string_view k, bool v);
     // Omits the field when the value is its zero value (Go's `omitempty`).
@@ -46,7 +44,7 @@ public:
     ObjectWriter& raw(std::string_view k, std::string_view json);
     void close() { out_.push_back('}'); }
 
-private:
+  private:
     std::string& out_;
     bool first_ = true;
 };

@@ -40,10 +40,14 @@ void metric(std::string& out, const char* name, const char* type, const char* he
 std::string label_value(const std::string& v) {
     std::string out;
     for (char c : v) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out.push_back(c);
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out.push_back(c);
     }
     return out;
 }
@@ -68,8 +72,9 @@ std::string render(const Gauges& gauges) {
            c.slow_clients_dropped.load(std::memory_order_relaxed));
     metric(out, "barertc_webhook_failures_total", "counter", "Webhook calls that failed.",
            c.webhook_failures.load(std::memory_order_relaxed));
-    out += "# HELP barertc_api_requests_total Web API requests by path and status.\n"
-           "# TYPE barertc_api_requests_total counter\n";
+    out +=
+        "# HELP barertc_api_requests_total Web API requests by path and status.\n"
+        "# TYPE barertc_api_requests_total counter\n";
     for (const auto& [key, count] : c.api_calls()) {
         out += "barertc_api_requests_total{path=\"" + label_value(key.first) + "\",status=\"" +
                std::to_string(key.second) + "\"} " + std::to_string(count) + "\n";

@@ -20,7 +20,7 @@ struct Counters {
     // {path, status} → count, copied under the lock.
     std::map<std::pair<std::string, unsigned>, std::uint64_t> api_calls() const;
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, unsigned>, std::uint64_t> api_calls_;
 };

@@ -80,8 +80,7 @@ std::pair<std::string, std::string> turn_rest_credentials(const config::TurnSett
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     HMAC(EVP_sha1(), turn.shared_secret.data(), static_cast<int>(turn.shared_secret.size()),
-         reinterpret_cast<const unsigned char*>(username.data()), username.size(), digest,
-         &length);
+         reinterpret_cast<const unsigned char*>(username.data()), username.size(), digest, &length);
     return {username,
             base64::encode(std::string_view(reinterpret_cast<const char*>(digest), length))};
 }
@@ -138,15 +137,17 @@ std::string render_index(const config::Settings& cfg, const std::string& token, 
     auto js = [](const bj::value& v) { return json::compact(v); };
     std::string html;
     html.reserve(4096);
-    html += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
+    html +=
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>";
     html += chat::html_escape(cfg.title);
     html += "</title>\n<link rel=\"stylesheet\" href=\"/static/css/chat.css?" + hash + "\">\n";
     html += "</head>\n<body>\n<div id=\"app\"></div>\n<script>\n";
     html += "const Branding = " + js(bj::value(cfg.branding)) + ";\n";
     html += "const BareRTCStrings = " + js(strings) + ";\n";
     html += "const PublicChannels = " + js(channels) + ";\n";
-    html += "const DMDisclaimer = " + js(bj::value(cfg.direct_message_history.disclaimer_message)) + ";\n";
+    html += "const DMDisclaimer = " + js(bj::value(cfg.direct_message_history.disclaimer_message)) +
+            ";\n";
     html += "const WebsiteURL = " + js(bj::value(cfg.website_url)) + ";\n";
     html += std::string("const PermitNSFW = ") + (cfg.permit_nsfw ? "true" : "false") + ";\n";
     html += "const TURN = " + js(turn) + ";\n";
@@ -154,14 +155,18 @@ std::string render_index(const config::Settings& cfg, const std::string& token, 
     html += "const VIP = " + js(vip) + ";\n";
     html += "const UserJWTToken = " + js(bj::value(token)) + ";\n";
     html += std::string("const UserJWTValid = ") + (valid ? "true" : "false") + ";\n";
-    html += "const UserJWTClaims = " + js(claims ? auth::claims_to_json(*claims) : bj::object()) + ";\n";
+    html += "const UserJWTClaims = " + js(claims ? auth::claims_to_json(*claims) : bj::object()) +
+            ";\n";
     html += "const UserJWTRules = " + js(rules_dictionary(claims)) + ";\n";
     html += "const CachedBlocklist = " + js(string_array(blocklist)) + ";\n";
     html += "const CacheHash = " + js(bj::value(hash)) + ";\n";
     html += "function setModalImage(url) { window.open(url, '_blank'); }\n";
-    html += "</script>\n<noscript>This chat room needs JavaScript.</noscript>\n"
-            "<script type=\"module\" src=\"/static/js/chat.js?" + hash + "\"></script>\n"
-            "</body>\n</html>\n";
+    html +=
+        "</script>\n<noscript>This chat room needs JavaScript.</noscript>\n"
+        "<script type=\"module\" src=\"/static/js/chat.js?" +
+        hash +
+        "\"></script>\n"
+        "</body>\n</html>\n";
     return html;
 }
 
@@ -207,13 +212,18 @@ void Pages::index(net::Request req, net::Respond respond) {
 
 void Pages::about(const net::Request& req, net::Respond respond) {
     const auto cfg = settings_.get();
-    std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                       "<title>About " + chat::html_escape(cfg->title) + "</title>\n</head>\n<body>\n"
-                       "<h1>About " + cfg->branding + "</h1>\n"
-                       "<p>This is a webcam chat room. Chat in public channels or in private, "
-                       "share your webcam, and watch others' cameras.</p>\n"
-                       "<p><a href=\"" + chat::html_escape(cfg->website_url) +
-                       "\">Back to the website</a></p>\n</body>\n</html>\n";
+    std::string html =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<title>About " +
+        chat::html_escape(cfg->title) +
+        "</title>\n</head>\n<body>\n"
+        "<h1>About " +
+        cfg->branding +
+        "</h1>\n"
+        "<p>This is a webcam chat room. Chat in public channels or in private, "
+        "share your webcam, and watch others' cameras.</p>\n"
+        "<p><a href=\"" +
+        chat::html_escape(cfg->website_url) + "\">Back to the website</a></p>\n</body>\n</html>\n";
     respond(net::make_response(req, status::ok, kHtml, std::move(html)));
 }
 

@@ -14,7 +14,7 @@ std::pair<std::string, std::string> turn_rest_credentials(const config::TurnSett
                                                           std::int64_t now_unix);
 
 class Pages {
-public:
+  public:
     Pages(config::LiveSettings& settings, net::ChatService& chat);
 
     // "/" and every unmatched path (auth.md §5 for the JWT outcomes).
@@ -22,7 +22,7 @@ public:
     void about(const net::Request& req, net::Respond respond);
     void logout(const net::Request& req, net::Respond respond);
 
-private:
+  private:
     config::LiveSettings& settings_;
     net::ChatService& chat_;
 };

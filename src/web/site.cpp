@@ -77,7 +77,7 @@ bool Site::metrics(const net::Request& req, net::Respond& respond) {
     if (cfg->admin_api_key.empty() || !auth.starts_with(kBearer) ||
         !auth::constant_time_equal(auth.substr(kBearer.size()), cfg->admin_api_key)) {
         auto res = net::make_response(req, status::unauthorized, "text/plain; charset=utf-8",
-                                       "Unauthorized\n");
+                                      "Unauthorized\n");
         res.set(net::http::field::www_authenticate, "Bearer");
         respond(std::move(res));
         return true;

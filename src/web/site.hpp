@@ -9,13 +9,13 @@
 namespace barertc::web {
 
 class Site : public net::HttpHandler {
-public:
+  public:
     Site(api::WebApi& api, Pages& pages, net::HttpHandler& poll, config::LiveSettings& settings,
          net::ChatService& chat)
         : api_(api), pages_(pages), poll_(poll), settings_(settings), chat_(chat) {}
     void handle(net::Request req, net::RequestContext ctx, net::Respond respond) override;
 
-private:
+  private:
     api::WebApi& api_;
     Pages& pages_;
     net::HttpHandler& poll_;

@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 class DmHistoryTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         static std::atomic<int> counter{0};
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

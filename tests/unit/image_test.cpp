@@ -3,16 +3,16 @@
 #include "media/image.hpp"
 #include "util/base64.hpp"
 
-#include <boost/crc.hpp>
 #include <gtest/gtest.h>
+#include <boost/crc.hpp>
 #include <vips/vips8>
 
 #include <glib.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <random>
 #include <string>
@@ -37,7 +37,7 @@ constexpr std::string_view kTagSuffix =
     " onclick=\"setModalImage(this.src)\" style=\"cursor: pointer\">";
 
 class ImageTest : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() { barertc::media::init_image_library("unit_tests"); }
 };
 
@@ -81,8 +81,8 @@ std::optional<Decoded> decode_tag(const std::string& html) {
     }
     Decoded out;
     out.mime = html.substr(prefix.size(), semi - prefix.size());
-    auto data = barertc::base64::decode(
-        std::string_view(html).substr(semi + 8, quote - (semi + 8)));
+    auto data =
+        barertc::base64::decode(std::string_view(html).substr(semi + 8, quote - (semi + 8)));
     if (!data) return std::nullopt;
     out.data = std::move(*data);
     const std::string rest = html.substr(quote, html.size() - quote - kTagSuffix.size());
@@ -93,12 +93,11 @@ std::optional<Decoded> decode_tag(const std::string& html) {
     }
     out.attr_width = w;
     out.attr_height = h;
-    const std::string expected_rest = "\" width=\"" + std::to_string(w) + "\" height=\"" +
-                                      std::to_string(h) + "\"";
+    const std::string expected_rest =
+        "\" width=\"" + std::to_string(w) + "\" height=\"" + std::to_string(h) + "\"";
     if (rest != expected_rest) return std::nullopt;
     try {
-        VImage image = VImage::new_from_buffer(out.data, "",
-                                               VImage::option()->set("fail", true));
+        VImage image = VImage::new_from_buffer(out.data, "", VImage::option()->set("fail", true));
         // Force a full decode so a broken output would show here.
         (void)image.avg();
         out.width = image.width();
@@ -214,9 +213,9 @@ TEST_F(ImageTest, LargeJpegIsScaledTo1280Wide) {
     EXPECT_TRUE(r.error.empty());
     EXPECT_TRUE(r.html.starts_with("<img src=\"data:image/jpeg;base64,/9j/"))
         << r.html.substr(0, 60);
-    EXPECT_TRUE(r.html.ends_with(
-        "\" width=\"360\" height=\"180\" onclick=\"setModalImage(this.src)\" "
-        "style=\"cursor: pointer\">"));
+    EXPECT_TRUE(
+        r.html.ends_with("\" width=\"360\" height=\"180\" onclick=\"setModalImage(this.src)\" "
+                         "style=\"cursor: pointer\">"));
     const auto d = decode_tag(r.html);
     ASSERT_TRUE(d);
     EXPECT_EQ(d->mime, "image/jpeg");
@@ -455,8 +454,9 @@ TEST_F(ImageTest, AlphaAndSixteenBitInputsAreConverted) {
     ASSERT_TRUE(r2.ok) << r2.error;
     EXPECT_EQ(VImage::new_from_buffer(decode_tag(r2.html)->data, "").bands(), 4);
 
-    VImage grey16 = (VImage::xyz(64, 64)[0] * 1000).cast(VIPS_FORMAT_USHORT).copy(
-        VImage::option()->set("interpretation", VIPS_INTERPRETATION_GREY16));
+    VImage grey16 = (VImage::xyz(64, 64)[0] * 1000)
+                        .cast(VIPS_FORMAT_USHORT)
+                        .copy(VImage::option()->set("interpretation", VIPS_INTERPRETATION_GREY16));
     const auto r3 = run(save(grey16, ".png"), "g.png");
     ASSERT_TRUE(r3.ok) << r3.error;
     VImage out = VImage::new_from_buffer(decode_tag(r3.html)->data, "");

@@ -1,8 +1,8 @@
 // Expected strings are what Go's encoding/json (Go 1.22+) produces for the same values.
 #include "util/json_writer.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include <limits>
 #include <string>
@@ -58,19 +58,23 @@ TEST(JsonString, ValidUtf8IsRaw) {
     EXPECT_EQ(quoted("héllo wörld"), "\"héllo wörld\"");
     EXPECT_EQ(quoted("日本語"), "\"日本語\"");
     EXPECT_EQ(quoted("🤖 emoji 😀"), "\"🤖 emoji 😀\"");
-    EXPECT_EQ(quoted("\xef\xbf\xbd"), "\"\xef\xbf\xbd\"");  // a real U+FFFD stays raw
+    EXPECT_EQ(quoted("\xef\xbf\xbd"), "\"\xef\xbf\xbd\"");          // a real U+FFFD stays raw
     EXPECT_EQ(quoted("\xf4\x8f\xbf\xbf"), "\"\xf4\x8f\xbf\xbf\"");  // U+10FFFF
 }
 
 TEST(JsonString, InvalidUtf8ReplacedPerByte) {
     // Go replaces every byte that does not start a valid sequence with the escape \ufffd.
-    EXPECT_EQ(quoted("a\xff" "b"), R"("a\ufffdb")");
+    EXPECT_EQ(quoted("a\xff"
+                     "b"),
+              R"("a\ufffdb")");
     EXPECT_EQ(quoted("\x80"), R"("\ufffd")");
-    EXPECT_EQ(quoted("\xc3"), R"("\ufffd")");                    // truncated at the end
-    EXPECT_EQ(quoted("\xe2\x82" "A"), R"("\ufffd\ufffdA")");     // truncated mid-string
-    EXPECT_EQ(quoted("\xc0\xaf"), R"("\ufffd\ufffd")");          // overlong '/'
-    EXPECT_EQ(quoted("\xe0\x80\xaf"), R"("\ufffd\ufffd\ufffd")");  // overlong 3-byte
-    EXPECT_EQ(quoted("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // surrogate U+D800
+    EXPECT_EQ(quoted("\xc3"), R"("\ufffd")");  // truncated at the end
+    EXPECT_EQ(quoted("\xe2\x82"
+                     "A"),
+              R"("\ufffd\ufffdA")");                                         // truncated mid-string
+    EXPECT_EQ(quoted("\xc0\xaf"), R"("\ufffd\ufffd")");                      // overlong '/'
+    EXPECT_EQ(quoted("\xe0\x80\xaf"), R"("\ufffd\ufffd\ufffd")");            // overlong 3-byte
+    EXPECT_EQ(quoted("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");            // surrogate U+D800
     EXPECT_EQ(quoted("\xf4\x90\x80\x80"), R"("\ufffd\ufffd\ufffd\ufffd")");  // > U+10FFFF
     EXPECT_EQ(quoted("\xf5\x80"), R"("\ufffd\ufffd")");
     EXPECT_EQ(quoted("é\xffé"), "\"é\\ufffdé\"");
@@ -167,9 +171,8 @@ TEST(JsonObjectWriter, FieldsInOrderWithCommas) {
         .field("op", true)
         .field("vip", false);
     w.close();
-    EXPECT_EQ(out,
-              R"({"action":"message","username":"al\u003ci\u003ece","count":-3,"op":true,)"
-              R"("vip":false})");
+    EXPECT_EQ(out, R"({"action":"message","username":"al\u003ci\u003ece","count":-3,"op":true,)"
+                   R"("vip":false})");
 }
 
 TEST(JsonObjectWriter, OmitEmptyHelpers) {

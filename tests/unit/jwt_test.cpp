@@ -2,10 +2,10 @@
 
 #include "util/json_writer.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <boost/json.hpp>
 
 #include <string>
 
@@ -147,15 +147,15 @@ TEST(ClaimsFromJson, TypesAndUnknownClaims) {
     EXPECT_TRUE(c->vip);
     EXPECT_EQ(c->rules, (std::vector<std::string>{"x", ""}));
     EXPECT_EQ(c->aud, bj::value("one"));
-    EXPECT_EQ(c->exp, 1);   // fractions dropped
+    EXPECT_EQ(c->exp, 1);  // fractions dropped
     EXPECT_EQ(c->nbf, std::nullopt);
     EXPECT_EQ(c->iat, -2);  // towards the past
 }
 
 TEST(ClaimsFromJson, KeysMatchCaseInsensitivelyLikeGo) {
     std::string error;
-    const auto c = claims_from_json(bj::parse(R"({"SUB":"a","Nick":"N","OP":true})").as_object(),
-                                    error);
+    const auto c =
+        claims_from_json(bj::parse(R"({"SUB":"a","Nick":"N","OP":true})").as_object(), error);
     ASSERT_TRUE(c) << error;
     EXPECT_EQ(c->sub, "a");
     EXPECT_EQ(c->nick, "N");
@@ -331,8 +331,8 @@ TEST(Jwt, Hs384AndHs512Accepted) {
     // An HS512 signature presented as HS256 does not verify.
     const std::string h512 =
         make_token(R"({"alg":"HS512"})", R"({"sub":"a"})", kSecret, EVP_sha512());
-    const std::string relabelled = base64url_encode(R"({"alg":"HS256"})") +
-                                   h512.substr(h512.find('.'));
+    const std::string relabelled =
+        base64url_encode(R"({"alg":"HS256"})") + h512.substr(h512.find('.'));
     EXPECT_EQ(verify(relabelled, kSecret, kNow).error, "signature is invalid");
 }
 
@@ -379,14 +379,12 @@ TEST(Jwt, UsedBeforeIssued) {
 
 TEST(Jwt, ErrorPrecedenceLikeGolangJwtV4) {
     // Several time checks fail: the last one evaluated (nbf) is reported.
-    EXPECT_EQ(verify(hs256(R"({"exp":1,"iat":1751479802,"nbf":1751479802})"), kSecret, kNow)
-                  .error,
+    EXPECT_EQ(verify(hs256(R"({"exp":1,"iat":1751479802,"nbf":1751479802})"), kSecret, kNow).error,
               "token is not valid yet");
     EXPECT_EQ(verify(hs256(R"({"exp":1,"iat":1751479802})"), kSecret, kNow).error,
               "token used before issued");
     // A bad signature wins over an expired token.
-    EXPECT_EQ(verify(hs256(R"({"exp":1})", "other"), kSecret, kNow).error,
-              "signature is invalid");
+    EXPECT_EQ(verify(hs256(R"({"exp":1})", "other"), kSecret, kNow).error, "signature is invalid");
 }
 
 TEST(Jwt, WrongClaimTypeRefused) {
@@ -408,8 +406,8 @@ TEST(Jwt, MalformedSegments) {
     EXPECT_TRUE(starts_malformed(verify(header + "=." + payload + ".sig", kSecret, kNow)));
     EXPECT_TRUE(starts_malformed(
         verify(base64url_encode("{not json") + "." + payload + ".sig", kSecret, kNow)));
-    EXPECT_TRUE(starts_malformed(
-        verify(base64url_encode("[1]") + "." + payload + ".sig", kSecret, kNow)));
+    EXPECT_TRUE(
+        starts_malformed(verify(base64url_encode("[1]") + "." + payload + ".sig", kSecret, kNow)));
     EXPECT_TRUE(starts_malformed(
         verify(header + "." + base64url_encode("{\"sub\":") + ".sig", kSecret, kNow)));
     EXPECT_TRUE(starts_malformed(
@@ -430,9 +428,8 @@ TEST(Jwt, UnknownClaimsDroppedOnResign) {
     const auto r = verify(hs256(R"({"sub":"a","name":"John","aud":"chat"})"), kSecret, kNow);
     ASSERT_TRUE(r.ok) << r.error;
     const std::string token = sign(r.claims, kSecret);
-    const std::string payload =
-        *base64url_decode(token.substr(token.find('.') + 1,
-                                       token.rfind('.') - token.find('.') - 1));
+    const std::string payload = *base64url_decode(
+        token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1));
     EXPECT_EQ(payload, R"({"sub":"a","aud":["chat"]})");
 }
 

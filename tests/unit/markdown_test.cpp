@@ -1,6 +1,6 @@
 // Markdown rendering, HTML sanitising and YouTube embeds (features.md §2 and §3).
-#include "media/html_sanitizer.hpp"
 #include "media/markdown.hpp"
+#include "media/html_sanitizer.hpp"
 #include "media/youtube.hpp"
 
 #include <gtest/gtest.h>
@@ -36,9 +36,10 @@ bool contains(std::string_view haystack, std::string_view needle) {
 void expect_inert(const std::string& html) {
     const std::string l = lower(html);
     for (const std::string_view bad :
-         {"<script", "</script", "javascript:", "vbscript:", "onerror", "onload", "onclick",
-          "onmouseover", "<iframe", "<svg", "<math", "<style", "<object", "<embed", "<form",
-          "<input", "<textarea", "<base", "<meta", "<link", "style=", "srcdoc", "data:"}) {
+         {"<script", "</script",    "javascript:", "vbscript:", "onerror",   "onload",
+          "onclick", "onmouseover", "<iframe",     "<svg",      "<math",     "<style",
+          "<object", "<embed",      "<form",       "<input",    "<textarea", "<base",
+          "<meta",   "<link",       "style=",      "srcdoc",    "data:"}) {
         EXPECT_FALSE(contains(l, bad)) << "found '" << bad << "' in: " << html;
     }
 }
@@ -61,7 +62,9 @@ double seconds(F&& f) {
 // ---------------------------------------------------------------------------------------
 // The example table of features.md §2, row by row.
 
-TEST(MarkdownSpec, PlainWord) { EXPECT_EQ(render_markdown("hello"), "<p>hello</p>"); }
+TEST(MarkdownSpec, PlainWord) {
+    EXPECT_EQ(render_markdown("hello"), "<p>hello</p>");
+}
 
 TEST(MarkdownSpec, InlineStyles) {
     EXPECT_EQ(render_markdown("**b** _i_ ~~s~~ `c`"),
@@ -115,8 +118,7 @@ TEST(Markdown, FencedCodeWithoutLanguage) {
 }
 
 TEST(Markdown, FencedCodeWithLanguageUsesDivPre) {
-    EXPECT_EQ(render_markdown("```go\nif a < b {}\n```"),
-              "<div><pre>if a &lt; b {}\n</pre></div>");
+    EXPECT_EQ(render_markdown("```go\nif a < b {}\n```"), "<div><pre>if a &lt; b {}\n</pre></div>");
 }
 
 TEST(Markdown, IndentedCode) {
@@ -155,8 +157,7 @@ TEST(Markdown, QuotesEscapedLikeTheOriginal) {
 }
 
 TEST(Markdown, EntitiesDecodedThenEscaped) {
-    EXPECT_EQ(render_markdown("&copy; &amp; &lt;b&gt; &#65;"),
-              "<p>\xC2\xA9 &amp; &lt;b&gt; A</p>");
+    EXPECT_EQ(render_markdown("&copy; &amp; &lt;b&gt; &#65;"), "<p>\xC2\xA9 &amp; &lt;b&gt; A</p>");
 }
 
 TEST(Markdown, WhitespaceOnlyIsEmpty) {
@@ -224,7 +225,10 @@ TEST(Markdown, AllowedRawHtmlKept) {
 }
 
 TEST(Markdown, InvalidUtf8Replaced) {
-    EXPECT_EQ(render_markdown("a\xFF" "b"), "<p>a\xEF\xBF\xBD" "b</p>");
+    EXPECT_EQ(render_markdown("a\xFF"
+                              "b"),
+              "<p>a\xEF\xBF\xBD"
+              "b</p>");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -364,8 +368,7 @@ TEST(Sanitize, TextareaContentBecomesText) {
 }
 
 TEST(Sanitize, CommentsAndDeclarationsDropped) {
-    EXPECT_EQ(sanitize_html("a<!-- <script>x</script> -->b<!DOCTYPE html>c<?php x ?>d"),
-              "abcd");
+    EXPECT_EQ(sanitize_html("a<!-- <script>x</script> -->b<!DOCTYPE html>c<?php x ?>d"), "abcd");
     EXPECT_EQ(sanitize_html("a<!-->b<!--->c"), "abc");
     EXPECT_EQ(sanitize_html("a<!-- never closed <b>"), "a");
 }
@@ -419,11 +422,11 @@ TEST(Sanitize, UnmatchedEndTagsDropped) {
 }
 
 TEST(Sanitize, NestedScriptTricks) {
-    for (const char* in : {"<scr<script>ipt>alert(1)</script>", "<<script>script>alert(1)",
-                           "<script<script>>alert(1)</script>", "<svg><script>alert(1)</script>",
-                           "<a href=\"x\" onclick=\"alert(1)\"<b>>y</a>",
-                           "<img src=\"x\"onerror=\"alert(1)\">",
-                           "<div style=\"background:url(javascript:alert(1))\">d</div>"}) {
+    for (const char* in :
+         {"<scr<script>ipt>alert(1)</script>", "<<script>script>alert(1)",
+          "<script<script>>alert(1)</script>", "<svg><script>alert(1)</script>",
+          "<a href=\"x\" onclick=\"alert(1)\"<b>>y</a>", "<img src=\"x\"onerror=\"alert(1)\">",
+          "<div style=\"background:url(javascript:alert(1))\">d</div>"}) {
         const std::string out = sanitize_html(in);
         expect_inert(out);
         EXPECT_FALSE(contains(out, "alert(1)<")) << in;
@@ -437,16 +440,18 @@ TEST(Sanitize, SlashSeparatedAttributes) {
 }
 
 TEST(Sanitize, Idempotent) {
-    for (const char* in : {"<p>a &amp; b &lt; c</p>", "<a href=\"/x?y=1&amp;z\">l</a>",
-                           "<details open><summary>s</summary></details>",
-                           "x<b>unclosed", "it's \"q\""}) {
+    for (const char* in :
+         {"<p>a &amp; b &lt; c</p>", "<a href=\"/x?y=1&amp;z\">l</a>",
+          "<details open><summary>s</summary></details>", "x<b>unclosed", "it's \"q\""}) {
         const std::string once = sanitize_html(in);
         EXPECT_EQ(sanitize_html(once), once) << in;
     }
 }
 
 TEST(Sanitize, NewlinesAndNulNormalised) {
-    EXPECT_EQ(sanitize_html(std::string("a\r\nb\rc\0d", 8)), "a\nb\nc\xEF\xBF\xBD" "d");
+    EXPECT_EQ(sanitize_html(std::string("a\r\nb\rc\0d", 8)),
+              "a\nb\nc\xEF\xBF\xBD"
+              "d");
 }
 
 TEST(Sanitize, EntityHelpers) {
@@ -487,9 +492,9 @@ TEST(MarkdownLimits, PathologicalInputsStayFast) {
         return s;
     };
     const std::string cases[] = {
-        std::string(n / 3, '>') + " " + repeat("*a", n / 3),    // nesting x inlines
-        repeat("- ", 5000) + "x\n" + repeat("*a", n / 2 - 5000),  // nesting via list markers
-        repeat("![[]()", n / 6),                                // bracket stack
+        std::string(n / 3, '>') + " " + repeat("*a", n / 3),        // nesting x inlines
+        repeat("- ", 5000) + "x\n" + repeat("*a", n / 2 - 5000),    // nesting via list markers
+        repeat("![[]()", n / 6),                                    // bracket stack
         repeat("|a", 20000) + "|\n" + repeat("|-", 20000) + "|\n",  // very wide header
         repeat("|a", 100) + "|\n" + repeat("|-", 100) + "|\n" + repeat("|\n", n / 2),
         repeat("www.a_", n / 6),
@@ -505,8 +510,7 @@ TEST(MarkdownLimits, PathologicalInputsStayFast) {
     };
     for (const std::string& in : cases) {
         std::string out;
-        EXPECT_LT(seconds([&] { out = render_chat_message(in); }), 3.0)
-            << in.substr(0, 40);
+        EXPECT_LT(seconds([&] { out = render_chat_message(in); }), 3.0) << in.substr(0, 40);
         expect_inert(out);
     }
 }
@@ -592,7 +596,9 @@ TEST(YouTube, InvalidIdAppendsNothing) {
     EXPECT_EQ(find_youtube_id("https://vimeo.com/dQw4w9WgXcQ"), std::nullopt);
 }
 
-TEST(YouTube, EmbedMarkupIsExact) { EXPECT_EQ(youtube_embed_html("dQw4w9WgXcQ"), kEmbed); }
+TEST(YouTube, EmbedMarkupIsExact) {
+    EXPECT_EQ(youtube_embed_html("dQw4w9WgXcQ"), kEmbed);
+}
 
 TEST(YouTube, ChatMessagePipeline) {
     EXPECT_EQ(render_chat_message("https://youtu.be/dQw4w9WgXcQ"),

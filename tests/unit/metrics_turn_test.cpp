@@ -18,7 +18,8 @@ TEST(Metrics, ExpositionTextHasEveryMetricWithItsValue) {
     metrics::counters().count_api("/api/statistics", 200);
     metrics::counters().count_api("/api/statistics", 200);
     metrics::counters().count_api("/api/authenticate", 401);
-    const std::string text = metrics::render({.users_online = 3, .connections = 5, .outbox_bytes = 42});
+    const std::string text =
+        metrics::render({.users_online = 3, .connections = 5, .outbox_bytes = 42});
     EXPECT_NE(text.find("# TYPE barertc_users_online gauge\nbarertc_users_online 3\n"),
               std::string::npos)
         << text;
@@ -28,8 +29,9 @@ TEST(Metrics, ExpositionTextHasEveryMetricWithItsValue) {
     EXPECT_NE(text.find("barertc_api_requests_total{path=\"/api/statistics\",status=\"200\"} 2\n"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("barertc_api_requests_total{path=\"/api/authenticate\",status=\"401\"} 1\n"),
-              std::string::npos);
+    EXPECT_NE(
+        text.find("barertc_api_requests_total{path=\"/api/authenticate\",status=\"401\"} 1\n"),
+        std::string::npos);
 }
 
 TEST(Metrics, PromtoolAcceptsTheExposition) {
@@ -38,7 +40,8 @@ TEST(Metrics, PromtoolAcceptsTheExposition) {
     }
     metrics::counters().count_api("/api/odd\"path\\", 500);
     const auto path = std::filesystem::temp_directory_path() / "barertc-metrics-test.txt";
-    std::ofstream(path) << metrics::render({.users_online = 1, .connections = 2, .outbox_bytes = 0});
+    std::ofstream(path) << metrics::render(
+        {.users_online = 1, .connections = 2, .outbox_bytes = 0});
     const std::string cmd = "/usr/bin/promtool check metrics < " + path.string() + " 2>&1";
     FILE* p = popen(cmd.c_str(), "r");
     ASSERT_NE(p, nullptr);

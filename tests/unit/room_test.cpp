@@ -403,7 +403,8 @@ TEST_F(RoomTest, LoginBurstForJoinerAndOthers) {
         {2, presence("alice", kJoined)},
         {1, presence("alice", kJoined)},
         {2, notice("<p>Welcome to the chat server!</p>", "lobby")},
-        {2, notice("<p>Please follow the basic rules:</p>\n<ol>\n<li>Have fun</li>\n<li>Be kind</li>\n</ol>",
+        {2, notice("<p>Please follow the basic rules:</p>\n<ol>\n<li>Have fun</li>\n<li>Be "
+                   "kind</li>\n</ol>",
                    "lobby")},
         {2, notice("<p>Welcome to the Off Topic channel!</p>", "offtopic")},
         {2, notice("<p>This channel is only for operators and VIPs.</p>", "vip")},
@@ -1692,7 +1693,8 @@ TEST_F(CommandTest, KickRunsTheKickSequence) {
 }
 
 TEST_F(CommandTest, KickRepliesForMissingTargetsAndSelf) {
-    EXPECT_EQ(all(cmd("/kick nobody")), (std::vector<Sent>{{1, notice("/kick: username not found: nobody")}}));
+    EXPECT_EQ(all(cmd("/kick nobody")),
+              (std::vector<Sent>{{1, notice("/kick: username not found: nobody")}}));
     EXPECT_EQ(all(cmd("/kick boss")),
               (std::vector<Sent>{{1, notice("/kick: did you really mean to kick yourself?")}}));
     const auto usage = all(cmd("/kick"));
@@ -1733,10 +1735,12 @@ TEST_F(CommandTest, BanKicksAndKeepsTheUserOutUntilItExpires) {
 }
 
 TEST_F(CommandTest, BanDefaultsTo24HoursAndWorksForOfflineUsers) {
-    EXPECT_EQ(all(cmd("/ban ghost")),
-              (std::vector<Sent>{{1, notice("ghost has been banned from the room for 24 hours.")}}));
-    EXPECT_EQ(all(cmd("/ban ghost2 soon")),
-              (std::vector<Sent>{{1, notice("ghost2 has been banned from the room for 24 hours.")}}));
+    EXPECT_EQ(
+        all(cmd("/ban ghost")),
+        (std::vector<Sent>{{1, notice("ghost has been banned from the room for 24 hours.")}}));
+    EXPECT_EQ(
+        all(cmd("/ban ghost2 soon")),
+        (std::vector<Sent>{{1, notice("ghost2 has been banned from the room for 24 hours.")}}));
 }
 
 TEST_F(CommandTest, UnbanAndBans) {
@@ -1759,7 +1763,8 @@ TEST_F(CommandTest, UnbanAndBans) {
 
 TEST_F(CommandTest, NsfwMarksTheCameraAndFilesAReport) {
     EXPECT_EQ(all(cmd("/nsfw")),
-              (std::vector<Sent>{{1, notice("Usage: `/nsfw username` to add the NSFW flag to their camera.")}}));
+              (std::vector<Sent>{
+                  {1, notice("Usage: `/nsfw username` to add the NSFW flag to their camera.")}}));
     EXPECT_EQ(all(cmd("/nsfw alice")),
               (std::vector<Sent>{{1, notice("/nsfw: alice's camera was not currently enabled.")}}));
     set_me(2, 1);
@@ -1778,8 +1783,9 @@ TEST_F(CommandTest, NsfwMarksTheCameraAndFilesAReport) {
     EXPECT_EQ(report.reason, "NSFW Command Issued");
     EXPECT_EQ(report.message, "The admin @boss marks the webcam red for user @alice");
     EXPECT_FALSE(report.reply_to.has_value());
-    EXPECT_EQ(all(cmd("/nsfw alice")),
-              (std::vector<Sent>{{1, notice("/nsfw: alice's camera was already marked as explicit.")}}));
+    EXPECT_EQ(
+        all(cmd("/nsfw alice")),
+        (std::vector<Sent>{{1, notice("/nsfw: alice's camera was already marked as explicit.")}}));
 }
 
 TEST_F(CommandTest, CutTellsTheUserToStopTheirCamera) {
@@ -1803,11 +1809,13 @@ TEST_F(CommandTest, UnmuteAllClearsOwnMutes) {
 }
 
 TEST_F(CommandTest, OpAndDeop) {
-    EXPECT_EQ(all(cmd("/op nobody")), (std::vector<Sent>{{1, notice("/op: user nobody was not found.")}}));
+    EXPECT_EQ(all(cmd("/op nobody")),
+              (std::vector<Sent>{{1, notice("/op: user nobody was not found.")}}));
     EXPECT_EQ(all(cmd("/op alice")),
               (std::vector<Sent>{{1, notice("Operator rights have been granted to alice")}}));
     // alice may now run commands, and her pings carry a server-signed token.
-    EXPECT_EQ(to(cmd("/cut bob", 2), 2), Frames{notice("/cut: bob's camera was not currently enabled.")});
+    EXPECT_EQ(to(cmd("/cut bob", 2), 2),
+              Frames{notice("/cut: bob's camera was not currently enabled.")});
     const auto p = to(ping(2), 2);
     ASSERT_EQ(p.size(), 1u);
     auto token = bj::parse(p[0]).as_object().at("jwt").as_string();
@@ -1817,14 +1825,16 @@ TEST_F(CommandTest, OpAndDeop) {
     EXPECT_TRUE(verified.claims.op);
     EXPECT_EQ(all(cmd("/deop alice")),
               (std::vector<Sent>{{1, notice("Operator rights have been taken from alice")}}));
-    EXPECT_EQ(to(cmd("/cut bob", 2), 3), Frames{chat_msg("lobby", "alice", para("/cut bob"), kFirstId)});
+    EXPECT_EQ(to(cmd("/cut bob", 2), 3),
+              Frames{chat_msg("lobby", "alice", para("/cut bob"), kFirstId)});
 }
 
 TEST_F(CommandTest, KickallSignsEveryoneOut) {
     Output out = cmd("/kickall");
-    const auto n = notice("<strong>Notice:</strong> The chat operator has kicked everybody from the "
-                          "room. Usually, this may mean a new feature of the chat has been launched "
-                          "and you need to reload the page for it to function correctly.");
+    const auto n = notice(
+        "<strong>Notice:</strong> The chat operator has kicked everybody from the "
+        "room. Usually, this may mean a new feature of the chat has been launched "
+        "and you need to reload the page for it to function correctly.");
     for (SessionId id : {1, 2, 3}) {
         EXPECT_EQ(to(out, id), (Frames{n, std::string(kDisconnect)})) << id;
         EXPECT_FALSE(room().is_authenticated(id));
@@ -1838,12 +1848,14 @@ TEST_F(CommandTest, ReconfigureAndShutdownAskTheTransport) {
     EXPECT_EQ(std::get<chat::effect::ReloadSettings>(re.effects[0]).requester, 1u);
     Output reply;
     room().reconfigured(1, "", reply);
-    EXPECT_EQ(all(reply),
-              (std::vector<Sent>{{1, notice("The server config file has been reloaded successfully!")}}));
+    EXPECT_EQ(
+        all(reply),
+        (std::vector<Sent>{{1, notice("The server config file has been reloaded successfully!")}}));
     Output failed;
     room().reconfigured(1, "settings.toml:2:9: bad", failed);
     EXPECT_EQ(all(failed),
-              (std::vector<Sent>{{1, notice("Error reloading the server config: settings.toml:2:9: bad")}}));
+              (std::vector<Sent>{
+                  {1, notice("Error reloading the server config: settings.toml:2:9: bad")}}));
 
     Output down = cmd("/shutdown");
     ASSERT_EQ(down.effects.size(), 1u);
@@ -1892,7 +1904,8 @@ TEST_F(RoomTest, ReportOfADmCarriesTheRecentContext) {
     Output ok, bad;
     room().report_result(1, "", ok);
     room().report_result(1, "timeout", bad);
-    EXPECT_EQ(all(ok), (std::vector<Sent>{{1, notice("Your report has been delivered successfully.")}}));
+    EXPECT_EQ(all(ok),
+              (std::vector<Sent>{{1, notice("Your report has been delivered successfully.")}}));
     EXPECT_EQ(all(bad),
               (std::vector<Sent>{{1, notice("Error sending the report to the website: timeout")}}));
 }
@@ -1940,8 +1953,8 @@ TEST_F(RoomTest, DisconnectNowRemovesUsers) {
     EXPECT_FALSE(room().is_authenticated(2));
     Output quiet;
     EXPECT_EQ(room().disconnect_now({"alice"}, "", false, kNow, quiet), 1);
-    EXPECT_EQ(to(quiet, 1), (Frames{presence("alice", "has exited the room!"),
-                                    std::string(kDisconnect)}));
+    EXPECT_EQ(to(quiet, 1),
+              (Frames{presence("alice", "has exited the room!"), std::string(kDisconnect)}));
 }
 
 // =======================================================================================
@@ -1949,7 +1962,8 @@ TEST_F(RoomTest, DisconnectNowRemovesUsers) {
 
 TEST_F(RoomTest, FileBecomesAnImageEffectWithItsBytes) {
     login(1, "alice");
-    Output out = send(1, R"({"action":"file","channel":"lobby","message":"a.png","bytes":[1,2,255]})");
+    Output out =
+        send(1, R"({"action":"file","channel":"lobby","message":"a.png","bytes":[1,2,255]})");
     EXPECT_TRUE(out.deliveries.empty());
     ASSERT_EQ(out.effects.size(), 1u);
     const auto& e = std::get<chat::effect::ProcessImage>(out.effects[0]);
@@ -1988,9 +2002,11 @@ TEST_F(RoomTest, ImageDmToAnOfflineUserGetsANoticeInsteadOfACrash) {
     login(1, "alice");
     Output out;
     room().image_ready(1, "@ghost", chat::ImageOutcome{true, "<img>", ""}, kNow, out);
-    EXPECT_EQ(all(out),
-              (std::vector<Sent>{{1, chat_msg("@ghost", "alice", go_escape("<img>"), kFirstId)},
-                                 {1, notice("Could not deliver your message: @ghost appears not to be online.")}}));
+    EXPECT_EQ(
+        all(out),
+        (std::vector<Sent>{
+            {1, chat_msg("@ghost", "alice", go_escape("<img>"), kFirstId)},
+            {1, notice("Could not deliver your message: @ghost appears not to be online.")}}));
 }
 
 TEST_F(RoomTest, ImageDmRespectsMutesEvenForOperators) {
@@ -1999,7 +2015,8 @@ TEST_F(RoomTest, ImageDmRespectsMutesEvenForOperators) {
     act(2, "mute", "boss");
     Output out;
     room().image_ready(1, "@bob", chat::ImageOutcome{true, "<img>", ""}, kNow, out);
-    EXPECT_EQ(all(out), (std::vector<Sent>{{1, chat_msg("@bob", "boss", go_escape("<img>"), kFirstId)}}));
+    EXPECT_EQ(all(out),
+              (std::vector<Sent>{{1, chat_msg("@bob", "boss", go_escape("<img>"), kFirstId)}}));
     act(2, "unmute", "boss");
     Output ok;
     room().image_ready(1, "@bob", chat::ImageOutcome{true, "<img>", ""}, kNow, ok);

@@ -19,27 +19,31 @@ namespace {
 // Sets TZ for one test and restores the previous value afterwards. POSIX TZ strings are used
 // so the tests do not depend on the system's tzdata.
 class ScopedTz {
-public:
+  public:
     explicit ScopedTz(const char* tz) {
         if (const char* old = std::getenv("TZ")) old_ = old;
         ::setenv("TZ", tz, 1);
         ::tzset();
     }
     ~ScopedTz() {
-        if (old_) ::setenv("TZ", old_->c_str(), 1);
-        else ::unsetenv("TZ");
+        if (old_)
+            ::setenv("TZ", old_->c_str(), 1);
+        else
+            ::unsetenv("TZ");
         ::tzset();
     }
     ScopedTz(const ScopedTz&) = delete;
     ScopedTz& operator=(const ScopedTz&) = delete;
 
-private:
+  private:
     std::optional<std::string> old_;
 };
 
 }  // namespace
 
-TEST(GoDuration, Zero) { EXPECT_EQ(go_duration(0ns), "0s"); }
+TEST(GoDuration, Zero) {
+    EXPECT_EQ(go_duration(0ns), "0s");
+}
 
 TEST(GoDuration, SubSecondUnits) {
     EXPECT_EQ(go_duration(1ns), "1ns");

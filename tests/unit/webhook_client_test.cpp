@@ -46,7 +46,7 @@ using namespace std::chrono_literals;
 
 // A tiny HTTP server on 127.0.0.1 with an ephemeral port, recording what it receives.
 class Receiver {
-public:
+  public:
     struct Request {
         std::string method, target, host, content_type, body;
     };
@@ -94,7 +94,7 @@ public:
         return requests_.size();
     }
 
-private:
+  private:
     asio::awaitable<void> accept_loop() {
         for (;;) {
             auto socket = co_await acceptor_.async_accept(asio::use_awaitable);
@@ -424,7 +424,7 @@ TestCert make_cert(const char* san) {
 }
 
 class WebhookClientTls : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { use_cert("DNS:localhost,IP:127.0.0.1"); }
     void TearDown() override { std::filesystem::remove(ca_file_); }
 
