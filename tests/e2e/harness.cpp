@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -29,6 +30,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -216,6 +218,28 @@ Directory = "./logs"
 Channels = ["lobby", "offtopic"]
 Usernames = []
 )";
+    // Options that switch on parts of the fixed text above.
+    const auto replace_once = [&t](std::string_view from, std::string_view to) {
+        const auto at = t.find(from);
+        if (at == std::string::npos) throw std::logic_error("settings_toml: text not found");
+        t.replace(at, from.size(), to);
+    };
+    if (c.dm_history) {
+        replace_once("[DirectMessageHistory]\nEnabled = false",
+                     "[DirectMessageHistory]\nEnabled = true");
+    }
+    if (!c.report_webhook_url.empty()) {
+        replace_once(
+            "Name = \"report\"\nEnabled = false\nURL = \"https://example.com/barertc/report\"",
+            "Name = \"report\"\nEnabled = true\nURL = " + toml_string(c.report_webhook_url));
+    }
+    if (!c.profile_webhook_url.empty()) {
+        replace_once(
+            "Name = \"profile\"\nEnabled = false\nURL = "
+            "\"https://example.com/barertc/user-profile\"",
+            "Name = \"profile\"\nEnabled = true\nURL = " + toml_string(c.profile_webhook_url));
+    }
+    for (const auto& [from, to] : c.replace_toml) replace_once(from, to);
     t += c.extra_toml;
     return t;
 }
@@ -224,9 +248,16 @@ Usernames = []
 // Server process
 
 Server::Server(const ServerConfig& config) {
-    std::string templ = (std::filesystem::temp_directory_path() / "barertc-e2e-XXXXXX").string();
-    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
-    dir_ = templ;
+    if (!config.work_dir.empty()) {
+        dir_ = config.work_dir;
+        keep_dir_ = true;
+        std::filesystem::create_directories(dir_);
+    } else {
+        std::string templ =
+            (std::filesystem::temp_directory_path() / "barertc-e2e-XXXXXX").string();
+        if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
+        dir_ = templ;
+    }
     {
         std::ofstream f(dir_ / "settings.toml");
         f << settings_toml(config);
@@ -289,7 +320,7 @@ Server::Server(const ServerConfig& config) {
     if (port_ == 0) {
         stop(2s);
         const std::string log = this->log();
-        std::filesystem::remove_all(dir_);
+        if (!keep_dir_) std::filesystem::remove_all(dir_);
         throw std::runtime_error("server did not start; output:\n" + log);
     }
     drainer_ = std::thread([this] { drain(); });
@@ -356,7 +387,44 @@ Server::~Server() {
                   << log << "---- end of server log ----\n";
     }
     std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    if (!keep_dir_) std::filesystem::remove_all(dir_, ec);
+}
+
+void Server::send_signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+}
+
+std::optional<int> Server::wait_exit(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0) return exit_status_;
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+        if (r > 0) {
+            reaped(status);
+            return exit_status_;
+        }
+        if (r < 0) {
+            reaped(0);
+            return exit_status_;
+        }
+        if (Clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(10ms);
+    }
+}
+
+void Server::reaped(int status) {
+    pid_ = -1;
+    if (WIFEXITED(status))
+        exit_status_ = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        exit_status_ = -WTERMSIG(status);
+    draining_stop_ = true;
+    if (drainer_.joinable()) drainer_.join();
+    if (out_fd_ >= 0) {
+        close(out_fd_);
+        out_fd_ = -1;
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -457,6 +525,133 @@ std::string raw_exchange(std::uint16_t port, std::string_view bytes,
 
 std::string api_error_body(std::string_view error) {
     return "{\n  \"OK\": false,\n  \"Error\": \"" + std::string(error) + "\"\n}\n";
+}
+
+// ------------------------------------------------------------------------------------------
+// Webhook receiver
+
+std::optional<std::string> ReceivedRequest::header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (iequals(k, name)) return v;
+    }
+    return std::nullopt;
+}
+
+struct WebhookReceiver::Impl {
+    asio::io_context ioc;
+    tcp::acceptor acceptor{ioc};
+    std::thread thread;
+    mutable std::mutex mutex;
+    mutable std::condition_variable arrived;
+    std::vector<ReceivedRequest> received;
+    unsigned status = 200;
+    std::string body;
+    std::chrono::milliseconds delay{0};
+
+    // One connection: read one request, record it, wait, answer, close.
+    struct Session : std::enable_shared_from_this<Session> {
+        Impl& owner;
+        beast::tcp_stream stream;
+        beast::flat_buffer buffer;
+        http::request<http::string_body> req;
+        http::response<http::string_body> res;
+        asio::steady_timer timer;
+
+        Session(Impl& o, tcp::socket socket)
+            : owner(o), stream(std::move(socket)), timer(stream.get_executor()) {}
+
+        void start() {
+            stream.expires_after(30s);
+            http::async_read(stream, buffer, req,
+                             [self = shared_from_this()](boost::system::error_code ec,
+                                                         std::size_t) { self->on_read(ec); });
+        }
+
+        void on_read(boost::system::error_code ec) {
+            if (ec) return finish();
+            ReceivedRequest r;
+            r.method = std::string(req.method_string());
+            r.target = std::string(req.target());
+            for (const auto& f : req) {
+                r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+            }
+            r.body = req.body();
+            std::chrono::milliseconds wait{0};
+            {
+                std::lock_guard lock(owner.mutex);
+                owner.received.push_back(std::move(r));
+                res = http::response<http::string_body>(static_cast<http::status>(owner.status),
+                                                        req.version());
+                res.body() = owner.body;
+                wait = owner.delay;
+            }
+            owner.arrived.notify_all();
+            res.set(http::field::content_type, "application/json");
+            res.keep_alive(false);
+            res.prepare_payload();
+            timer.expires_after(wait);
+            timer.async_wait([self = shared_from_this()](boost::system::error_code) {
+                self->stream.expires_after(30s);
+                http::async_write(
+                    self->stream, self->res,
+                    [self](boost::system::error_code, std::size_t) { self->finish(); });
+            });
+        }
+
+        void finish() {
+            boost::system::error_code ignored;
+            stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+            stream.socket().close(ignored);
+        }
+    };
+
+    void accept() {
+        acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+            if (ec) return;
+            std::make_shared<Session>(*this, std::move(socket))->start();
+            accept();
+        });
+    }
+};
+
+WebhookReceiver::WebhookReceiver() : impl_(std::make_unique<Impl>()) {
+    const tcp::endpoint endpoint(asio::ip::address_v4::loopback(), 0);
+    impl_->acceptor.open(endpoint.protocol());
+    impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
+    impl_->acceptor.bind(endpoint);
+    impl_->acceptor.listen();
+    port_ = impl_->acceptor.local_endpoint().port();
+    impl_->accept();
+    impl_->thread = std::thread([impl = impl_.get()] { impl->ioc.run(); });
+}
+
+WebhookReceiver::~WebhookReceiver() {
+    impl_->ioc.stop();
+    if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::string WebhookReceiver::url(std::string_view path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+}
+
+void WebhookReceiver::respond_with(unsigned status, std::string body,
+                                   std::chrono::milliseconds delay) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->status = status;
+    impl_->body = std::move(body);
+    impl_->delay = delay;
+}
+
+std::vector<ReceivedRequest> WebhookReceiver::requests() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->received;
+}
+
+std::vector<ReceivedRequest> WebhookReceiver::wait_for(std::size_t count,
+                                                       std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(impl_->mutex);
+    impl_->arrived.wait_for(lock, timeout, [&] { return impl_->received.size() >= count; });
+    return impl_->received;
 }
 
 // ------------------------------------------------------------------------------------------

@@ -60,6 +60,17 @@ struct ServerConfig {
     std::int64_t websocket_read_limit = 41943040;
     std::vector<std::string> cors_hosts{"https://www.example.com"};
     std::string extra_toml;  // appended verbatim at the end of the file
+    // Exact replacements applied to the generated file (each `from` must occur once).
+    std::vector<std::pair<std::string, std::string>> replace_toml;
+    // [DirectMessageHistory] Enabled (the database is "database.sqlite" in the working folder).
+    bool dm_history = false;
+    // When not empty, the [[WebhookURLs]] entry of that name is enabled with this URL.
+    std::string report_webhook_url;
+    std::string profile_webhook_url;
+    // When not empty, the server runs in this existing folder (settings.toml is rewritten
+    // there) instead of a fresh temporary one, and the folder is left in place afterwards: a
+    // second Server on the same folder sees the first one's files (e.g. its DM history).
+    std::filesystem::path work_dir;
 };
 
 // A complete Version 17 settings.toml for `config`.
@@ -88,6 +99,12 @@ class Server {
     // the process died from signal N. Idempotent.
     int stop(std::chrono::milliseconds grace = 10s);
     bool running() const { return pid_ > 0; }
+    // Sends `sig` to the process without waiting (e.g. SIGTERM, to watch the clients while the
+    // server shuts down). No-op once the process has been reaped.
+    void send_signal(int sig);
+    // Waits up to `timeout` for the process to exit on its own (no signal is sent). Returns the
+    // exit code as stop() does, or nullopt if it is still running.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
   private:
     void drain();
@@ -104,6 +121,8 @@ class Server {
     std::string log_;
     std::thread drainer_;
     std::atomic<bool> draining_stop_{false};
+    bool keep_dir_ = false;  // ServerConfig::work_dir was given
+    void reaped(int status);
 };
 
 // ------------------------------------------------------------------------------------------
@@ -134,6 +153,45 @@ std::string raw_exchange(std::uint16_t port, std::string_view bytes,
 
 // The exact body of an API error (api.md §2): pretty-printed, two spaces, trailing newline.
 std::string api_error_body(std::string_view error);
+
+// ------------------------------------------------------------------------------------------
+// Webhook receiver: a small HTTP server on 127.0.0.1 (port chosen by the system) standing in
+// for the host website of features.md §8. It records every request and answers each one with
+// the configured status and body after the configured delay (requests are served
+// concurrently, so a delayed answer does not hold up others).
+
+struct ReceivedRequest {
+    std::string method;
+    std::string target;
+    Headers headers;  // in arrival order, names as sent
+    std::string body;
+    std::optional<std::string> header(std::string_view name) const;
+};
+
+class WebhookReceiver {
+  public:
+    WebhookReceiver();
+    ~WebhookReceiver();
+    WebhookReceiver(const WebhookReceiver&) = delete;
+    WebhookReceiver& operator=(const WebhookReceiver&) = delete;
+
+    std::uint16_t port() const { return port_; }
+    // "http://127.0.0.1:<port><path>"
+    std::string url(std::string_view path) const;
+    // The answer for the requests that arrive from now on (default: 200, empty body, no delay).
+    void respond_with(unsigned status, std::string body,
+                      std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+    // Every request received so far (complete ones only).
+    std::vector<ReceivedRequest> requests() const;
+    // Waits until at least `count` requests have arrived; returns them all (fewer on timeout).
+    std::vector<ReceivedRequest> wait_for(std::size_t count,
+                                          std::chrono::milliseconds timeout = 5s) const;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    std::uint16_t port_ = 0;
+};
 
 // ------------------------------------------------------------------------------------------
 // JWT (HS256), implemented here independently of the server.
