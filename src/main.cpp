@@ -71,12 +71,7 @@ net::WebSocketOptions websocket_options(const config::Settings& s) {
     o.send_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.websocket_send_timeout));
     o.handshake_timeout =
         std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
-    o.outbox.soft_bytes =
-        static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_soft_bytes));
-    o.outbox.soft_duration =
-        std::chrono::seconds(std::max<std::int64_t>(0, s.limits.outbox_soft_seconds));
-    o.outbox.hard_bytes =
-        static_cast<std::size_t>(std::max<std::int64_t>(0, s.limits.outbox_hard_bytes));
+    o.outbox = net::Outbox::limits_from(s.limits);
     return o;
 }
 

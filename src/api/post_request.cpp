@@ -1,4 +1,5 @@
 #include "api/post_request.hpp"
+#include "util/ascii.hpp"
 
 #include "util/json_writer.hpp"
 
@@ -12,15 +13,6 @@ namespace barertc::api {
 
 namespace bj = boost::json;
 using net::http::status;
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
-           });
-}
 
 std::string_view json_kind(const bj::value& v) {
     switch (v.kind()) {
@@ -41,6 +33,8 @@ std::string_view json_kind(const bj::value& v) {
     }
     return "value";
 }
+
+namespace {
 
 std::string quote_char(unsigned char c) {
     if (c == '\'') return "'\\''";
@@ -120,7 +114,7 @@ const bj::value* Fields::raw(std::string_view key) const {
     for (const auto& kv : obj_) {
         // Like Go: an exact match wins over a case-insensitive one.
         if (kv.key() == key) return &kv.value();
-        if (!found && iequals(kv.key(), key)) found = &kv.value();
+        if (!found && iequals_ascii(kv.key(), key)) found = &kv.value();
     }
     return found;
 }

@@ -20,6 +20,9 @@ struct PostBody {
     std::string error;
 };
 
+// The JSON type name Go's decoder errors use: "string", "number", "bool", "array", ...
+std::string_view json_kind(const boost::json::value& v);
+
 // Steps 1–3 of api.md §2. The body is the first JSON value of the request; trailing data is
 // ignored, as the original's decoder does.
 PostBody read_post_body(const net::Request& req);

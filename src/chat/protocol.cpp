@@ -1,4 +1,5 @@
 #include "chat/protocol.hpp"
+#include "util/ascii.hpp"
 
 #include "util/base64.hpp"
 #include "util/json_writer.hpp"
@@ -13,13 +14,6 @@ namespace barertc::chat {
 namespace {
 
 namespace bj = boost::json;
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
-           });
-}
 
 // Decoding helpers mirror Go's encoding/json: null leaves the zero value, a value of another
 // type is an error for the whole message.
@@ -109,46 +103,46 @@ ParseResult parse_client_message(std::string_view text) {
         const std::string_view key = kv.key();
         const bj::value& v = kv.value();
         bool ok = true;
-        if (iequals(key, "action"))
+        if (iequals_ascii(key, "action"))
             ok = read_string(v, m.action);
-        else if (iequals(key, "channel"))
+        else if (iequals_ascii(key, "channel"))
             ok = read_string(v, m.channel);
-        else if (iequals(key, "username"))
+        else if (iequals_ascii(key, "username"))
             ok = read_string(v, m.username);
-        else if (iequals(key, "message"))
+        else if (iequals_ascii(key, "message"))
             ok = read_string(v, m.message);
-        else if (iequals(key, "jwt"))
+        else if (iequals_ascii(key, "jwt"))
             ok = read_string(v, m.jwt);
-        else if (iequals(key, "video"))
+        else if (iequals_ascii(key, "video"))
             ok = read_int(v, m.video);
-        else if (iequals(key, "status"))
+        else if (iequals_ascii(key, "status"))
             ok = read_string(v, m.status);
-        else if (iequals(key, "dnd"))
+        else if (iequals_ascii(key, "dnd"))
             ok = read_bool(v, m.dnd);
-        else if (iequals(key, "msgID"))
+        else if (iequals_ascii(key, "msgID"))
             ok = read_int(v, m.msg_id);
-        else if (iequals(key, "usernames"))
+        else if (iequals_ascii(key, "usernames"))
             ok = read_string_list(v, m.usernames);
-        else if (iequals(key, "bytes"))
+        else if (iequals_ascii(key, "bytes"))
             ok = read_bytes(v, m.bytes, m.has_bytes);
-        else if (iequals(key, "timestamp"))
+        else if (iequals_ascii(key, "timestamp"))
             ok = read_string(v, m.timestamp);
-        else if (iequals(key, "reason"))
+        else if (iequals_ascii(key, "reason"))
             ok = read_string(v, m.reason);
-        else if (iequals(key, "comment"))
+        else if (iequals_ascii(key, "comment"))
             ok = read_string(v, m.comment);
-        else if (iequals(key, "candidate"))
+        else if (iequals_ascii(key, "candidate"))
             ok = read_string(v, m.candidate);
-        else if (iequals(key, "description"))
+        else if (iequals_ascii(key, "description"))
             ok = read_string(v, m.description);
         // Server-only fields (whoList, messages, jwtRules, openSecret) are decoded by the
         // original too; a wrong type there fails the message, anything else is ignored.
-        else if (iequals(key, "openSecret")) {
+        else if (iequals_ascii(key, "openSecret")) {
             std::string ignored;
             ok = read_string(v, ignored);
-        } else if (iequals(key, "whoList") || iequals(key, "messages")) {
+        } else if (iequals_ascii(key, "whoList") || iequals_ascii(key, "messages")) {
             ok = v.is_null() || v.is_array();
-        } else if (iequals(key, "jwtRules")) {
+        } else if (iequals_ascii(key, "jwtRules")) {
             ok = v.is_null() || v.is_object();
         }
         if (!ok) {

@@ -1,4 +1,5 @@
 #include "net/http_session.hpp"
+#include "util/ascii.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
@@ -27,13 +28,6 @@ Response make_response(const Request& req, http::status status, std::string_view
 }
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
-           });
-}
 
 // The host part of an Origin such as "https://example.com:8080" → "example.com:8080".
 std::string_view origin_host(std::string_view origin) {
@@ -148,7 +142,7 @@ void HttpSession::upgrade(Request req, const std::string& remote) {
     // The original accepts a socket only from its own origin (protocol.md §1).
     if (auto origin = req.find(http::field::origin); origin != req.end()) {
         const std::string_view host = req[http::field::host];
-        if (!iequals(origin_host(origin->value()), host)) {
+        if (!iequals_ascii(origin_host(origin->value()), host)) {
             auto res =
                 make_response(req, http::status::forbidden, "text/plain; charset=utf-8",
                               "Could not accept websocket connection: request Origin \"" +

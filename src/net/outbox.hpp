@@ -6,6 +6,7 @@
 
 #include "chat/room.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -32,6 +33,15 @@ class Outbox {
     };
 
     explicit Outbox(Limits limits) : limits_(limits) {}
+
+    // The bounds configured in [Limits], the same for every transport.
+    static Limits limits_from(const config::Limits& l) {
+        Limits out;
+        out.soft_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, l.outbox_soft_bytes));
+        out.soft_duration = std::chrono::seconds(std::max<std::int64_t>(0, l.outbox_soft_seconds));
+        out.hard_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, l.outbox_hard_bytes));
+        return out;
+    }
 
     // Thread-safe: called by whoever delivers (the room's strand).
     Push push(chat::Payload payload, chat::PayloadKind kind, Clock::time_point now);

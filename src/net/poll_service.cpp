@@ -54,35 +54,6 @@ constexpr std::int64_t ticks(std::chrono::seconds d) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
 }
 
-std::string_view json_kind(const bj::value& v) {
-    switch (v.kind()) {
-        case bj::kind::bool_:
-            return "bool";
-        case bj::kind::int64:
-        case bj::kind::uint64:
-        case bj::kind::double_:
-            return "number";
-        case bj::kind::string:
-            return "string";
-        case bj::kind::array:
-            return "array";
-        case bj::kind::object:
-            return "object";
-        case bj::kind::null:
-            return "null";
-    }
-    return "value";
-}
-
-// The same outbox bounds as a WebSocket's (config [Limits]).
-Outbox::Limits outbox_limits(const config::Limits& l) {
-    Outbox::Limits out;
-    out.soft_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, l.outbox_soft_bytes));
-    out.soft_duration = std::chrono::seconds(std::max<std::int64_t>(0, l.outbox_soft_seconds));
-    out.hard_bytes = static_cast<std::size_t>(std::max<std::int64_t>(0, l.outbox_hard_bytes));
-    return out;
-}
-
 // {"username":...,"session_id":...,"messages":[...]}: compact, the credentials omitted when
 // empty, `messages` always present. `messages` holds already-serialized payloads joined by
 // commas. The trailing newline is what Go's JSON encoder writes after every value.
@@ -263,7 +234,7 @@ void PollService::Impl::handle(Request req, RequestContext ctx, Respond respond)
     std::optional<chat::ClientMessage> msg;
     if (const auto* raw = fields.raw("msg"); raw && !raw->is_null()) {
         if (!raw->is_object()) {
-            return reply.error("json: cannot unmarshal " + std::string(json_kind(*raw)) +
+            return reply.error("json: cannot unmarshal " + std::string(api::json_kind(*raw)) +
                                " into Go struct field msg of type object");
         }
         auto parsed = chat::parse_client_message(bj::serialize(*raw));
@@ -290,9 +261,9 @@ void PollService::Impl::handle(Request req, RequestContext ctx, Respond respond)
 
 void PollService::Impl::start_session(chat::ClientMessage login, const RequestContext& ctx,
                                       Reply reply) {
-    auto session =
-        std::make_shared<Session>(chat.new_session_id(), outbox_limits(settings.get()->limits),
-                                  weak_from_this(), Clock::now());
+    auto session = std::make_shared<Session>(chat.new_session_id(),
+                                             Outbox::limits_from(settings.get()->limits),
+                                             weak_from_this(), Clock::now());
     const auto id = session->id();
     // The three posts reach the room's strand in this order, so the login's output is in the
     // outbox by the time the last callback drains it.
