@@ -674,6 +674,35 @@ std::string write_file(const fs::path& path, const Settings& settings) {
     return {};
 }
 
+LoadResult load_from_string(std::string_view text, std::string_view name, Settings& settings) {
+    LoadResult result;
+    const std::string file(name);
+    toml::table root;
+    try {
+        root = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+        const auto& at = e.source().begin;
+        result.error = file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+                       ": " + std::string(e.description());
+        return result;
+    }
+
+    // Decoding into a copy means a type error half-way leaves the running settings intact.
+    Settings decoded = settings;
+    std::vector<std::string> unknown;
+    try {
+        decode(root, decoded, unknown);
+    } catch (const DecodeError& e) {
+        result.error = file + ":" + std::to_string(e.where.line) + ":" +
+                       std::to_string(e.where.column) + ": " + e.message;
+        return result;
+    }
+    settings = std::move(decoded);
+    result.ok = true;
+    result.unknown_keys = std::move(unknown);
+    return result;
+}
+
 LoadResult load_or_create(const fs::path& path, Settings& settings) {
     LoadResult result;
     const std::string name = path.string();
@@ -703,32 +732,13 @@ LoadResult load_or_create(const fs::path& path, Settings& settings) {
         return result;
     }
 
-    toml::table root;
-    try {
-        root = toml::parse(text, std::string_view(name));
-    } catch (const toml::parse_error& e) {
-        const auto& at = e.source().begin;
-        result.error = name + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                       ": " + std::string(e.description());
-        return result;
-    }
-
-    // Decoding into a copy means a type error half-way leaves the running settings intact.
     Settings decoded = settings;
-    std::vector<std::string> unknown;
-    try {
-        decode(root, decoded, unknown);
-    } catch (const DecodeError& e) {
-        result.error = name + ":" + std::to_string(e.where.line) + ":" +
-                       std::to_string(e.where.column) + ": " + e.message;
-        return result;
-    }
+    result = load_from_string(text, name, decoded);
+    if (!result.ok) return result;
 
     const bool upgrade = decoded.version != kCurrentVersion;
     if (upgrade) decoded.version = kCurrentVersion;
     settings = std::move(decoded);
-    result.ok = true;
-    result.unknown_keys = std::move(unknown);
     if (upgrade) {
         result.write_error = write_file(path, settings);
         result.written = result.write_error.empty();

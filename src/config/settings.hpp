@@ -238,6 +238,11 @@ struct LoadResult {
 // kCurrentVersion, sets it and rewrites the whole file from the merged settings.
 LoadResult load_or_create(const std::filesystem::path& path, Settings& settings);
 
+// The decoding step of load_or_create on a document already in memory (`name` prefixes error
+// texts): decodes `text` over `settings`, or returns !ok and leaves `settings` unchanged. Never
+// touches a file and never changes the decoded Version.
+LoadResult load_from_string(std::string_view text, std::string_view name, Settings& settings);
+
 // The whole Settings as a TOML document (with a comment above the Version key), such that
 // decoding it over default_settings() gives back an equal Settings.
 std::string to_toml(const Settings& settings);
