@@ -17,8 +17,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -60,14 +62,24 @@ const std::shared_ptr<const config::Settings>& settings() {
     return s;
 }
 
-std::string token_for(std::string sub, bool op, bool vip, std::int64_t now_unix) {
+// Tokens are signed once per (name, op, vip), valid for five minutes from the first event's
+// time: later logins (after time has moved on) meet expired tokens too.
+std::string sign_token(std::string sub, bool op, bool vip, std::int64_t at_unix) {
     auth::Claims c;
     c.sub = std::move(sub);
     c.op = op;
     c.vip = vip;
     c.nick = "Nick " + c.sub;
     c.rules = {"redcam", "noimage"};
-    return auth::sign(auth::refreshed(c, now_unix), kSecret);
+    return auth::sign(auth::refreshed(c, at_unix), kSecret);
+}
+
+const std::string& token_for(const std::string& sub, bool op, bool vip) {
+    static std::map<std::tuple<std::string, bool, bool>, std::string> cache;
+    auto key = std::make_tuple(sub, op, vip);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    return cache[key] = sign_token(sub, op, vip, kStartUnix + 60);
 }
 
 ClientMessage login_message(std::string name, std::string jwt) {
@@ -139,9 +151,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         connected[id] = true;
         Output out;
         if (id <= 2) {
-            room.handle(id,
-                        login_message("", token_for(kNames[id - 1], id == 1, id == 2, now_unix())),
-                        now, out);
+            room.handle(id, login_message("", token_for(kNames[id - 1], id == 1, id == 2)), now,
+                        out);
         } else {
             room.handle(id, login_message(kNames[id - 1], ""), now, out);
         }
@@ -192,10 +203,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     connected[id] = true;
                 }
                 if (in.ConsumeBool()) {
+                    const std::string name = in.PickValueInArray(kNames);
+                    const bool op = in.ConsumeBool();
+                    const bool vip = in.ConsumeBool();
                     room.handle(
                         id,
-                        login_message("", token_for(in.PickValueInArray(kNames), in.ConsumeBool(),
-                                                    in.ConsumeBool(), now_unix())),
+                        login_message("", in.ConsumeBool() ? token_for(name, op, vip)
+                                                           : sign_token(name, op, vip, now_unix())),
                         now, out);
                 } else {
                     room.handle(id, login_message(in.ConsumeRandomLengthString(24), ""), now, out);
