@@ -63,8 +63,12 @@ void Site::handle(net::Request req, net::RequestContext ctx, net::Respond respon
     if (path == "/about") return pages_.about(req, std::move(respond));
     if (path == "/logout") return pages_.logout(req, std::move(respond));
     if (path.starts_with("/static/") || path.starts_with("/assets/")) {
-        return respond(net::make_response(req, status::not_found, "text/plain; charset=utf-8",
-                                          "404 page not found\n"));
+        return respond(static_.serve(req, path));
+    }
+    if (path == "/static" || path == "/assets") {
+        auto res = net::make_response(req, status::moved_permanently, "", "");
+        res.set(net::http::field::location, std::string(path) + "/");
+        return respond(std::move(res));
     }
     pages_.index(std::move(req), std::move(respond));
 }

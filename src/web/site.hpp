@@ -5,6 +5,7 @@
 #include "api/web_api.hpp"
 #include "net/http_types.hpp"
 #include "web/pages.hpp"
+#include "web/static_files.hpp"
 
 namespace barertc::web {
 
@@ -21,6 +22,7 @@ class Site : public net::HttpHandler {
     net::HttpHandler& poll_;
     config::LiveSettings& settings_;
     net::ChatService& chat_;
+    StaticFiles static_{StaticFiles::default_root()};
 
     // GET /metrics (decisions.md §9): only when enabled, only with the admin key.
     bool metrics(const net::Request& req, net::Respond& respond);

@@ -1,0 +1,287 @@
+// The chat page in real headless Chromium: three people (two desktops and a phone) log in with
+// JWTs, chat, DM, react, take back, report, share a picture, broadcast and watch a camera with
+// real WebRTC video, boot and block, and survive a server restart.
+//
+// Run: node --test tests/browser/  (BARERTC_BINARY=path/to/barertc, default build-ci/barertc)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { ChatServer, webhookReceiver, CHROMIUM_ARGS, until, repoRoot } from './harness.mjs';
+
+const SHOTS = join(repoRoot, 'docs', 'screenshots');
+const WHO_WAIT = 30000; // Who lists start 16 s after a (re)start (protocol.md §19)
+
+let server, hook, browser;
+const pages = {}; // name → { page, context, errors }
+let allowConnectionErrors = false;
+
+before(async () => {
+  hook = await webhookReceiver();
+  server = new ChatServer({ reportURL: hook.url });
+  await server.start();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    timeout: 30000,
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.stop().catch(() => {});
+  await hook?.close().catch(() => {});
+});
+
+async function openUser(name, claims, { phone = false } = {}) {
+  const context = await browser.newContext(
+    phone
+      ? { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true }
+      : { viewport: { width: 1280, height: 800 } },
+  );
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  const errors = [];
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    // While the server is deliberately down, Chromium itself logs the refused socket.
+    if (allowConnectionErrors && /WebSocket connection to|ERR_CONNECTION_REFUSED/.test(text)) return;
+    errors.push(`[${name}] ${text}`);
+  });
+  page.on('pageerror', (err) => errors.push(`[${name}] page error: ${err.message}`));
+  const jwt = await server.authenticate({ sub: name, ...claims });
+  await page.goto(`${server.url}/?jwt=${encodeURIComponent(jwt)}`);
+  await page.locator('#enter-chat').click();
+  pages[name] = { page, context, errors };
+  return page;
+}
+
+const lastMessage = (page) => page.locator('.messages .msg').last();
+
+async function post(page, text) {
+  await page.locator('#composer-text').fill(text);
+  await page.locator('#composer-text').press('Enter');
+}
+
+async function waitWho(page, names) {
+  for (const n of names) {
+    await page.locator(`.who-row[data-user="${n}"]`).waitFor({ state: 'attached', timeout: WHO_WAIT });
+  }
+}
+
+// A remote <video> that really plays: frames have a size and time advances.
+async function assertVideoPlays(page, user) {
+  const sel = `.tile[data-tile="${user}"] video`;
+  await page.locator(sel).waitFor({ timeout: 10000 });
+  await page.waitForFunction((s) => document.querySelector(s)?.videoWidth > 0, sel, { timeout: 20000 });
+  const t0 = await page.$eval(sel, (v) => v.currentTime);
+  await page.waitForFunction(([s, t]) => document.querySelector(s).currentTime > t + 0.3, [sel, t0], {
+    timeout: 10000,
+  });
+}
+
+test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
+  let alice, bob, carol;
+
+  await t.test('static files, about and logout pages', async () => {
+    const css = await fetch(`${server.url}/static/app.css`);
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get('content-type'), /^text\/css/);
+    const missing = await fetch(`${server.url}/static/nope.js`);
+    assert.equal(missing.status, 404);
+    assert.equal(await missing.text(), '404 page not found\n');
+    const about = await fetch(`${server.url}/about`);
+    assert.match(await about.text(), /Sharing your webcam/);
+    const logout = await fetch(`${server.url}/logout`);
+    assert.match(await logout.text(), /logged out/i);
+  });
+
+  await t.test('three people enter with JWTs (one on a phone)', async () => {
+    alice = await openUser('alice', { nick: 'Alice', vip: true, emoji: '🌸', url: 'https://www.example.com/u/alice' });
+    bob = await openUser('bob', {});
+    carol = await openUser('carol', {}, { phone: true });
+    for (const p of [alice, bob, carol]) {
+      await p.locator('#composer-text').waitFor();
+      await until('logged in', () => p.evaluate(() => window.barertc.loggedIn), 10000);
+    }
+    // The welcome messages arrive in the lobby.
+    await bob.getByText('Welcome to the chat server!').waitFor();
+    await waitWho(bob, ['alice', 'bob', 'carol']);
+    await waitWho(alice, ['alice', 'bob', 'carol']);
+  });
+
+  await t.test('VIP channels are hidden from non-VIPs', async () => {
+    assert.equal(await alice.locator('[data-channel="vip"]').count(), 1);
+    assert.equal(await bob.locator('[data-channel="vip"]').count(), 0);
+  });
+
+  await t.test('public chat with markdown and unread counters', async () => {
+    await post(alice, 'Hello **world** from Alice');
+    await bob.locator('.msg-body strong', { hasText: 'world' }).waitFor();
+    // A message in another channel raises its unread counter.
+    await alice.locator('[data-channel="offtopic"]').click();
+    await post(alice, 'Anyone in off topic?');
+    await bob.locator('[data-channel="offtopic"] .badge', { hasText: '1' }).waitFor();
+    await bob.locator('[data-channel="offtopic"]').click();
+    await bob.getByText('Anyone in off topic?').waitFor();
+    assert.equal(await bob.locator('[data-channel="offtopic"] .badge').count(), 0);
+    await bob.locator('[data-channel="lobby"]').click();
+    await alice.locator('[data-channel="lobby"]').click();
+  });
+
+  await t.test('reactions, report and take-back', async () => {
+    const msg = bob.locator('.msg', { hasText: 'Hello world from Alice' });
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Add a reaction' }).click();
+    await msg.getByRole('button', { name: 'React with 👍' }).click();
+    await alice.locator('.msg', { hasText: 'Hello world from Alice' }).locator('.reaction', { hasText: '👍' }).waitFor();
+
+    await msg.hover();
+    await msg.getByRole('button', { name: 'Report this message' }).click();
+    await bob.getByRole('button', { name: 'Send report' }).click();
+    await until('the report webhook', () => hook.received.length > 0, 10000);
+    assert.match(JSON.stringify(hook.received[0]), /alice/);
+    await bob.getByText('Your report has been delivered successfully.').waitFor();
+
+    const mine = alice.locator('.msg', { hasText: 'Hello world from Alice' });
+    await mine.hover();
+    await mine.getByRole('button', { name: 'Take back this message' }).click();
+    await bob.locator('.msg', { hasText: 'Hello world from Alice' }).waitFor({ state: 'detached' });
+  });
+
+  await t.test('direct messages from the who list, with history after a reload', async () => {
+    await bob.locator('.who-row[data-user="alice"] .who-user').click();
+    await bob.getByRole('button', { name: 'Send a message' }).click();
+    await post(bob, 'Hi Alice, this is private');
+    await alice.locator('[data-channel="@bob"] .badge').waitFor();
+    await alice.locator('[data-channel="@bob"]').click();
+    await alice.getByText('Hi Alice, this is private').waitFor();
+    await post(alice, 'Hi Bob!');
+    await bob.getByText('Hi Bob!').waitFor();
+
+    // A fresh page load shows the thread from the server's DM history.
+    await bob.reload();
+    await bob.locator('#enter-chat').click();
+    await until('bob logged in again', () => bob.evaluate(() => window.barertc.loggedIn), 10000);
+    await waitWho(bob, ['alice']);
+    await bob.locator('.who-row[data-user="alice"] .who-user').click();
+    await bob.getByRole('button', { name: 'Send a message' }).click();
+    await bob.getByText('Hi Alice, this is private').waitFor();
+    await bob.getByText('Hi Bob!').waitFor();
+    await bob.locator('[data-channel="lobby"]').click();
+  });
+
+  await t.test('sharing a picture with the file picker', async () => {
+    const jpeg = await alice.evaluate(async () => {
+      const c = document.createElement('canvas');
+      c.width = 64;
+      c.height = 48;
+      const g = c.getContext('2d');
+      g.fillStyle = '#2563eb';
+      g.fillRect(0, 0, 64, 48);
+      g.fillStyle = '#fff';
+      g.fillRect(16, 12, 32, 24);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/jpeg', 0.9));
+      return [...new Uint8Array(await blob.arrayBuffer())];
+    });
+    await alice.locator('[data-channel="offtopic"]').click();
+    await alice.locator('#image-input').setInputFiles({ name: 'square.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(jpeg) });
+    await bob.locator('[data-channel="offtopic"]').click();
+    const img = bob.locator('.msg-body img[src^="data:image/jpeg;base64,"]');
+    await img.waitFor({ timeout: 10000 });
+    // The lobby does not permit pictures: no picker there.
+    await alice.locator('[data-channel="lobby"]').click();
+    assert.equal(await alice.locator('#image-input').count(), 0);
+    // Clicking the picture opens the lightbox; Escape closes it.
+    await img.click();
+    await bob.locator('#photo-modal:not([hidden])').waitFor();
+    await bob.keyboard.press('Escape');
+    await bob.locator('#photo-modal').waitFor({ state: 'hidden' });
+  });
+
+  await t.test('a camera is broadcast and really plays for two viewers', async () => {
+    await alice.locator('#share-camera').click();
+    await alice.locator('#start-camera:not([disabled])').waitFor({ timeout: 10000 });
+    const cams = await alice.locator('#camera-select option').count();
+    assert.ok(cams >= 1, 'enumerateDevices lists the fake camera');
+    await alice.locator('#start-camera').click();
+    await alice.locator('.tile-local video').waitFor();
+
+    const bobCam = bob.locator('.who-row[data-user="alice"] .cam-btn');
+    await bobCam.waitFor({ timeout: 10000 });
+    assert.match(await bobCam.getAttribute('class'), /cam-blue/);
+    await bobCam.click();
+    await assertVideoPlays(bob, 'alice');
+
+    await carol.locator('#who-toggle').click();
+    await carol.locator('.who-row[data-user="alice"] .cam-btn').click();
+    await assertVideoPlays(carol, 'alice');
+
+    await until('two watchers', async () => (await alice.locator('#watchers-btn').textContent()).includes('2'), 10000);
+
+    // Screenshots for the README.
+    mkdirSync(SHOTS, { recursive: true });
+    await post(bob, 'Nice camera, Alice! :)');
+    await alice.getByText('Nice camera, Alice!').waitFor();
+    await bob.screenshot({ path: join(SHOTS, 'desktop.png') });
+    await carol.screenshot({ path: join(SHOTS, 'phone.png') });
+  });
+
+  await t.test('the phone layout fits 360 px and its drawers work', async () => {
+    const width = await carol.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 360, `no horizontal scrolling at 360 px (scrollWidth ${width})`);
+    await carol.locator('#channels-toggle').click();
+    await carol.locator('[data-channel="offtopic"]').click();
+    await carol.getByText('Welcome to the Off Topic channel!').waitFor();
+    await post(carol, 'Hello from my phone');
+    await bob.locator('[data-channel="offtopic"]').click();
+    await bob.getByText('Hello from my phone').waitFor();
+  });
+
+  await t.test('booting a viewer closes their video', async () => {
+    await alice.locator('.who-row[data-user="bob"] .who-user').click();
+    await alice.getByRole('button', { name: 'Boot from my camera' }).click();
+    await bob.locator('.tile[data-tile="alice"]').waitFor({ state: 'detached', timeout: 10000 });
+    // Carol still watches.
+    await assertVideoPlays(carol, 'alice');
+  });
+
+  await t.test('blocking closes the video both ways and hides each other', async () => {
+    await alice.locator('.who-row[data-user="carol"] .who-user').click();
+    await alice.getByRole('button', { name: 'Block' }).click();
+    await carol.locator('.tile[data-tile="alice"]').waitFor({ state: 'detached', timeout: 10000 });
+    await carol.locator('.who-row[data-user="alice"]').waitFor({ state: 'detached', timeout: 10000 });
+    await until('no watchers left', async () => (await alice.locator('#watchers-btn').textContent()).includes('0'), 10000);
+    await alice.locator('#stop-camera').click();
+  });
+
+  await t.test('settings are remembered (theme)', async () => {
+    await bob.locator('#settings-btn').click();
+    await bob.locator('#theme-select').selectOption('dark');
+    await bob.keyboard.press('Escape');
+    assert.equal(await bob.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    assert.match(await bob.evaluate(() => localStorage.getItem('barertc.prefs')), /"theme":"dark"/);
+  });
+
+  await t.test('a server restart shows the banner, then the page reconnects', async () => {
+    allowConnectionErrors = true;
+    await server.kill('SIGKILL');
+    await bob.locator('#conn-banner', { hasText: 'Connection lost' }).waitFor({ timeout: 10000 });
+    await server.start(server.port);
+    await bob.locator('#conn-banner').waitFor({ state: 'detached', timeout: 25000 });
+    await until('bob logged in after restart', () => bob.evaluate(() => window.barertc.loggedIn), 10000);
+    allowConnectionErrors = false;
+    await bob.locator('[data-channel="lobby"]').click();
+    await post(bob, 'Back after the restart');
+    await bob.locator('.msg', { hasText: 'Back after the restart' }).waitFor();
+    await alice.getByText('Back after the restart').waitFor({ timeout: 15000 });
+  });
+
+  await t.test('no console errors on any page', async () => {
+    const errors = Object.values(pages).flatMap((p) => p.errors);
+    assert.deepEqual(errors, []);
+  });
+});
