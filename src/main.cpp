@@ -65,13 +65,17 @@ net::HttpOptions http_options(const config::Settings& s) {
     return o;
 }
 
-net::WebSocketOptions websocket_options(const config::Settings& s) {
+net::WebSocketOptions websocket_options(const config::Settings& s,
+                                        boost::asio::any_io_executor large_frames) {
     net::WebSocketOptions o;
+    o.large_frame_executor = std::move(large_frames);
     o.read_limit = static_cast<std::size_t>(std::max<std::int64_t>(1024, s.websocket_read_limit));
     o.send_timeout = std::chrono::seconds(std::max<std::int64_t>(1, s.websocket_send_timeout));
     o.handshake_timeout =
         std::chrono::seconds(std::max<std::int64_t>(1, s.limits.http_header_timeout));
     o.outbox = net::Outbox::limits_from(s.limits);
+    o.idle_timeout =
+        std::chrono::seconds(std::max<std::int64_t>(0, s.limits.websocket_idle_timeout));
     return o;
 }
 
@@ -190,6 +194,10 @@ int main(int argc, char** argv) {
 
     config::LiveSettings live(settings);
     boost::asio::io_context ioc;
+    // Big frames (image uploads arrive as megabytes of JSON) are parsed here, not on the
+    // network thread that every chat message goes through.
+    boost::asio::thread_pool frame_parsers(1);
+    const boost::asio::any_io_executor large_frames = frame_parsers.get_executor();
     net::ChatService chat(ioc, live, started, first_message_id);
     api::WebApi web_api(live, chat);
     web::Pages pages(live, chat);
@@ -197,8 +205,9 @@ int main(int argc, char** argv) {
     web::Site site(web_api, pages, poll, live, chat);
     auto listener = std::make_shared<net::Listener>(
         ioc, site, chat,
-        net::ListenerOptions{[&live] { return http_options(*live.get()); },
-                             [&live] { return websocket_options(*live.get()); }});
+        net::ListenerOptions{
+            [&live] { return http_options(*live.get()); },
+            [&live, large_frames] { return websocket_options(*live.get(), large_frames); }});
     try {
         try {
             listener->listen(endpoint);
@@ -209,7 +218,9 @@ int main(int argc, char** argv) {
             listener = std::make_shared<net::Listener>(
                 ioc, site, chat,
                 net::ListenerOptions{[&live] { return http_options(*live.get()); },
-                                     [&live] { return websocket_options(*live.get()); }});
+                                     [&live, large_frames] {
+                                         return websocket_options(*live.get(), large_frames);
+                                     }});
             listener->listen(endpoint);
         }
     } catch (const boost::system::system_error& e) {
@@ -282,6 +293,10 @@ int main(int argc, char** argv) {
                         media::ImageLimits limits;
                         limits.max_width = cfg->max_image_width;
                         limits.preview_width = cfg->preview_image_width;
+                        limits.max_input_bytes = static_cast<std::size_t>(
+                            std::max<std::int64_t>(0, cfg->limits.max_image_bytes));
+                        limits.max_input_pixels = static_cast<std::uint64_t>(
+                            std::max<std::int64_t>(0, cfg->limits.max_image_pixels));
                         auto r = media::process_image(job.bytes, job.filename, limits);
                         done(chat::ImageOutcome{r.ok, std::move(r.html), std::move(r.error)});
                     });
@@ -348,6 +363,7 @@ int main(int argc, char** argv) {
     for (auto& t : pool) t.join();
     image_workers.join();
     blocking_workers.join();
+    frame_parsers.join();
     // Nothing acknowledged is lost on a clean shutdown (decisions.md §2, §10).
     if (history) history->flush();
     webhooks.flush(std::chrono::seconds(3));

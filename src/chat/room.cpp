@@ -208,13 +208,17 @@ void Room::tick(Time now, Output& /*out*/) {
     });
     if (!grace_round_done_ && now >= started_at_ + kWhoGraceRound) {
         grace_round_done_ = true;
-        if (!by_name_.empty()) who_dirty_ = true;
+        if (!by_name_.empty()) {
+            who_dirty_ = true;
+            ++who_changes_;
+        }
     }
 }
 
 void Room::mark_who_dirty(Time now) {
     if (in_grace(now, kWhoGrace)) return;
     who_dirty_ = true;
+    ++who_changes_;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -147,6 +147,9 @@ class Room {
     // Who lists are coalesced: changes only mark them dirty; the transport calls flush_who at
     // most once per debounce interval.
     bool who_dirty() const { return who_dirty_; }
+    // Counts who-list changes, so the transport can tell a room still changing (a join storm)
+    // from one that has settled.
+    std::uint64_t who_changes() const { return who_changes_; }
     void flush_who(Output& out);
 
     // Results of effects.
@@ -341,6 +344,7 @@ class Room {
     bool allow_login_attempt(const Subscriber& s, Time now);
 
     bool who_dirty_ = false;
+    std::uint64_t who_changes_ = 0;
     bool grace_round_done_ = false;
 };
 

@@ -15,7 +15,9 @@ ChatService::ChatService(asio::io_context& ioc, config::LiveSettings& settings,
       settings_(settings),
       room_(settings.get(), started_at, first_message_id),
       who_timer_(strand_),
-      tick_timer_(strand_) {}
+      tick_timer_(strand_),
+      who_pacer_(std::chrono::milliseconds(
+          std::max<std::int64_t>(0, settings.get()->limits.who_list_debounce_ms))) {}
 
 void ChatService::start() {
     asio::post(strand_, [this] { on_tick(); });
@@ -116,7 +118,12 @@ void ChatService::gauges(std::function<void(metrics::Gauges)> done) {
 }
 
 void ChatService::settings_changed() {
-    asio::post(strand_, [this] { room_.set_settings(settings_.get()); });
+    asio::post(strand_, [this] {
+        const auto cfg = settings_.get();
+        room_.set_settings(cfg);
+        who_pacer_.set_quiet(
+            std::chrono::milliseconds(std::max<std::int64_t>(0, cfg->limits.who_list_debounce_ms)));
+    });
 }
 
 void ChatService::dispatch(chat::Output& out) {
@@ -132,7 +139,7 @@ void ChatService::dispatch(chat::Output& out) {
         if (auto conn = it->second.lock()) conn->deliver(d.payload, d.kind);
     }
     out.deliveries.clear();
-    if (room_.who_dirty()) schedule_who_flush();
+    note_who_changes();
 }
 
 void ChatService::run_effect(chat::Effect& effect) {
@@ -197,19 +204,32 @@ void ChatService::run_effect(chat::Effect& effect) {
     }
 }
 
-void ChatService::schedule_who_flush() {
-    if (who_flush_scheduled_ || stopped_) return;
-    who_flush_scheduled_ = true;
-    const auto debounce = std::chrono::milliseconds(
-        std::max<std::int64_t>(0, settings_.get()->limits.who_list_debounce_ms));
-    who_timer_.expires_after(debounce);
+void ChatService::note_who_changes() {
+    if (!room_.who_dirty() || stopped_) return;
+    const auto changes = room_.who_changes();
+    if (changes == who_changes_seen_) return;
+    who_changes_seen_ = changes;
+    if (auto at = who_pacer_.changed(std::chrono::steady_clock::now())) wake_for_who_lists_at(*at);
+}
+
+void ChatService::wake_for_who_lists_at(std::chrono::steady_clock::time_point at) {
+    who_timer_.expires_at(at);
     who_timer_.async_wait([this](boost::system::error_code ec) {
-        who_flush_scheduled_ = false;
-        if (ec || stopped_) return;
-        chat::Output out;
-        room_.flush_who(out);
-        dispatch(out);
+        if (!ec && !stopped_) on_who_wake_up();
     });
+}
+
+void ChatService::on_who_wake_up() {
+    if (auto later = who_pacer_.due(std::chrono::steady_clock::now())) {
+        wake_for_who_lists_at(*later);
+        return;
+    }
+    chat::Output out;
+    room_.flush_who(out);
+    std::size_t round_bytes = 0;
+    for (const auto& d : out.deliveries) round_bytes += d.payload->size();
+    who_pacer_.sent(round_bytes);
+    dispatch(out);
 }
 
 void ChatService::on_tick() {

@@ -6,6 +6,7 @@
 #include "chat/room.hpp"
 #include "config/live_settings.hpp"
 #include "net/connection.hpp"
+#include "net/who_list_pacer.hpp"
 #include "util/metrics.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -78,7 +79,9 @@ class ChatService {
   private:
     void dispatch(chat::Output& out);
     void run_effect(chat::Effect& effect);
-    void schedule_who_flush();
+    void note_who_changes();
+    void wake_for_who_lists_at(std::chrono::steady_clock::time_point at);
+    void on_who_wake_up();
     void on_tick();
     void poll_shutdown();
 
@@ -90,7 +93,8 @@ class ChatService {
     std::unordered_map<chat::SessionId, std::weak_ptr<Connection>> registry_;
     boost::asio::steady_timer who_timer_;
     boost::asio::steady_timer tick_timer_;
-    bool who_flush_scheduled_ = false;
+    WhoListPacer who_pacer_;
+    std::uint64_t who_changes_seen_ = 0;
     bool stopped_ = false;
     std::chrono::steady_clock::time_point shutdown_until_{};
     std::function<void()> shutdown_done_;

@@ -36,12 +36,34 @@ std::optional<chat::Payload> Outbox::next() {
         writing_ = false;
         return std::nullopt;
     }
+    chat::Payload p = pop_front();
+    if (bytes_ <= limits_.soft_bytes) over_soft_since_.reset();
+    return p;
+}
+
+bool Outbox::take(std::vector<chat::Payload>& out, std::size_t max_frames, std::size_t max_bytes) {
+    std::lock_guard lock(mutex_);
+    if (frames_.empty() || closed_) {
+        writing_ = false;
+        return false;
+    }
+    std::size_t taken_bytes = 0;
+    while (!frames_.empty() && out.size() < max_frames) {
+        const std::size_t size = frames_.front()->size();
+        if (!out.empty() && taken_bytes + size > max_bytes) break;
+        taken_bytes += size;
+        out.push_back(pop_front());
+    }
+    if (bytes_ <= limits_.soft_bytes) over_soft_since_.reset();
+    return true;
+}
+
+chat::Payload Outbox::pop_front() {
     chat::Payload p = std::move(frames_.front());
     frames_.pop_front();
     bytes_ -= p->size();
     if (who_seq_ && *who_seq_ == front_seq_) who_seq_.reset();
     ++front_seq_;
-    if (bytes_ <= limits_.soft_bytes) over_soft_since_.reset();
     return p;
 }
 

@@ -12,6 +12,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace barertc::net {
 
@@ -50,6 +51,11 @@ class Outbox {
     // writer then stops, and the next push says StartWrite again).
     std::optional<chat::Payload> next();
 
+    // Called by a writer that sends several frames at once: moves up to `max_frames` frames
+    // (and at least one, however big) totalling at most `max_bytes` into `out`. Returns false
+    // when the queue is empty (the writer then stops, as with next()).
+    bool take(std::vector<chat::Payload>& out, std::size_t max_frames, std::size_t max_bytes);
+
     // True when the backlog has stayed above the soft limit for longer than allowed.
     bool stuck(Clock::time_point now) const;
 
@@ -61,6 +67,7 @@ class Outbox {
 
   private:
     bool over_limits(Clock::time_point now);
+    chat::Payload pop_front();  // with the mutex held
 
     const Limits limits_;
     mutable std::mutex mutex_;

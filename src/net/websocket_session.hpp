@@ -1,12 +1,15 @@
 #pragma once
 // One WebSocket client: reads frames and hands parsed messages to the chat service; writes
-// what the room delivers, one frame in flight at a time, from a byte-bounded outbox.
+// what the room delivers from a byte-bounded outbox, one write in flight at a time, gathering
+// the frames that queued up meanwhile into that one write.
 
+#include "chat/protocol.hpp"
 #include "net/chat_service.hpp"
 #include "net/connection.hpp"
 #include "net/http_types.hpp"
 #include "net/outbox.hpp"
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -15,6 +18,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <vector>
 
 namespace barertc::net {
 
@@ -22,8 +27,13 @@ struct WebSocketOptions {
     std::size_t read_limit = 41943040;
     std::chrono::seconds send_timeout{10};
     std::chrono::seconds handshake_timeout{30};
+    // [Limits] WebSocketIdleTimeout: no frame from the client for this long closes the socket;
+    // 0 = never.
+    std::chrono::seconds idle_timeout{0};
     std::chrono::seconds ping_interval{30};
     Outbox::Limits outbox;
+    // Where frames of kLargeFrameBytes or more are parsed (none: on the network thread).
+    boost::asio::any_io_executor large_frame_executor;
 };
 
 class WebSocketSession : public Connection, public std::enable_shared_from_this<WebSocketSession> {
@@ -41,6 +51,7 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
     std::size_t queued_bytes() const override { return outbox_.queued_bytes(); }
 
     // Close code and reason for a client that cannot keep up (protocol.md §17).
+    static constexpr std::size_t kLargeFrameBytes = 64 * 1024;
     static constexpr std::string_view kTooSlowReason =
         "connection too slow to keep up with messages";
 
@@ -48,10 +59,13 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
     void on_accept(boost::system::error_code ec);
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t bytes);
+    void handle_parsed(chat::ParseResult parsed);
     void start_write();
     void schedule_ping();
     void close_slow();
     void close_with(boost::beast::websocket::close_reason reason);
+    void send_close(boost::beast::websocket::close_reason reason);
+    void release_write_buffers();
     void teardown();
 
     boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
@@ -66,6 +80,12 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
     // steady_clock nanoseconds when the write in flight started; 0 when idle.
     std::atomic<std::int64_t> write_started_{0};
     std::atomic<bool> closing_{false};
+    // The write in flight: its frames, their WebSocket headers and the gathered buffers.
+    std::vector<chat::Payload> batch_;
+    std::vector<unsigned char> headers_;
+    std::vector<boost::asio::const_buffer> buffers_;
+    // A close that waits for the write in flight, so its frame is not cut into.
+    std::optional<boost::beast::websocket::close_reason> close_after_write_;
     bool attached_ = false;
     bool close_when_drained_ = false;
     bool torn_down_ = false;

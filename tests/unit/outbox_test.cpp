@@ -113,3 +113,66 @@ TEST(Outbox, SharedPayloadIsNotCopied) {
 }
 
 }  // namespace
+
+TEST(OutboxTake, GathersQueuedFramesInOrderWithinTheBounds) {
+    Outbox box(limits(1 << 20, 1 << 21));
+    const auto now = Outbox::Clock::now();
+    for (const char* f : {"aa", "bb", "cc", "dd", "ee"}) {
+        box.push(make_payload(f), PayloadKind::Message, now);
+    }
+    std::vector<Payload> batch;
+    ASSERT_TRUE(box.take(batch, 3, 1000));
+    ASSERT_EQ(batch.size(), 3u);
+    EXPECT_EQ(*batch[0], "aa");
+    EXPECT_EQ(*batch[2], "cc");
+    EXPECT_EQ(box.queued_frames(), 2u);
+    EXPECT_EQ(box.queued_bytes(), 4u);
+
+    batch.clear();
+    ASSERT_TRUE(box.take(batch, 10, 3));  // byte bound: "dd" fits, "ee" would pass 3 bytes
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(*batch[0], "dd");
+}
+
+TEST(OutboxTake, AFrameBiggerThanTheByteBoundStillGoesAlone) {
+    Outbox box(limits(1 << 20, 1 << 21));
+    const auto now = Outbox::Clock::now();
+    box.push(make_payload(std::string(5000, 'x')), PayloadKind::Message, now);
+    box.push(make_payload("small"), PayloadKind::Message, now);
+    std::vector<Payload> batch;
+    ASSERT_TRUE(box.take(batch, 10, 1000));
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch[0]->size(), 5000u);
+}
+
+TEST(OutboxTake, EmptyQueueStopsTheWriterSoTheNextPushStartsIt) {
+    Outbox box(limits(1000, 2000));
+    const auto now = Outbox::Clock::now();
+    ASSERT_EQ(box.push(make_payload("a"), PayloadKind::Message, now), Outbox::Push::StartWrite);
+    std::vector<Payload> batch;
+    ASSERT_TRUE(box.take(batch, 10, 1000));
+    EXPECT_EQ(box.push(make_payload("b"), PayloadKind::Message, now), Outbox::Push::Queued);
+    batch.clear();
+    ASSERT_TRUE(box.take(batch, 10, 1000));
+    batch.clear();
+    EXPECT_FALSE(box.take(batch, 10, 1000));
+    EXPECT_EQ(box.push(make_payload("c"), PayloadKind::Message, now), Outbox::Push::StartWrite);
+}
+
+TEST(OutboxTake, WhoListTakenInABatchIsNoLongerReplaced) {
+    Outbox box(limits(1 << 20, 1 << 21));
+    const auto now = Outbox::Clock::now();
+    box.push(make_payload("m1"), PayloadKind::Message, now);
+    box.push(make_payload("who1"), PayloadKind::WhoList, now);
+    std::vector<Payload> batch;
+    ASSERT_TRUE(box.take(batch, 10, 1000));
+    ASSERT_EQ(batch.size(), 2u);
+    // The writer holds who1; a newer list queues behind instead of replacing it.
+    box.push(make_payload("who2"), PayloadKind::WhoList, now);
+    box.push(make_payload("who3"), PayloadKind::WhoList, now);
+    EXPECT_EQ(*batch[1], "who1");
+    batch.clear();
+    ASSERT_TRUE(box.take(batch, 10, 1000));
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(*batch[0], "who3");
+}
