@@ -100,7 +100,7 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
   });
 
   await t.test('three people enter with JWTs (one on a phone)', async () => {
-    alice = await openUser('alice', { nick: 'Alice', vip: true, emoji: '🌸', url: 'https://www.example.com/u/alice' });
+    alice = await openUser('alice', { nick: 'Alice', vip: true, url: 'https://www.example.com/u/alice' });
     bob = await openUser('bob', {});
     carol = await openUser('carol', {}, { phone: true });
     for (const p of [alice, bob, carol]) {
@@ -222,10 +222,22 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
 
     await until('two watchers', async () => (await alice.locator('#watchers-btn').textContent()).includes('2'), 10000);
 
+    // Bob shares his camera too (with a microphone choice of "none").
+    await bob.locator('#share-camera').click();
+    await bob.locator('#mic-select').selectOption('none');
+    await bob.locator('#start-camera:not([disabled])').click();
+    await bob.locator('.tile-local video').waitFor();
+    await alice.locator('.who-row[data-user="bob"] .cam-btn').waitFor();
+
     // Screenshots for the README.
     mkdirSync(SHOTS, { recursive: true });
-    await post(bob, 'Nice camera, Alice! :)');
+    await bob.locator('[data-channel="lobby"]').click();
+    await carol.keyboard.press('Escape'); // close the Who drawer
+    await post(alice, 'Good morning everyone! The camera works, say _hi_');
+    await post(carol, 'Hi from my phone :)');
+    await post(bob, 'Nice camera, **Alice**!');
     await alice.getByText('Nice camera, Alice!').waitFor();
+    await carol.getByText('Nice camera, Alice!').waitFor();
     await bob.screenshot({ path: join(SHOTS, 'desktop.png') });
     await carol.screenshot({ path: join(SHOTS, 'phone.png') });
   });

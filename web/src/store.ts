@@ -197,9 +197,25 @@ export class Store {
     if (this.jwtValid && this.claims.sub) this.username = this.claims.sub;
     else this.username = nickname.trim();
     this.entered = true;
+    this.watchIdle();
     this.conn_.start();
     this.changed();
   }
+  // Status "idle" after 5 minutes without input, back to "online" on input (pages.md §6).
+  private lastInput = Date.now();
+  private watchIdle(): void {
+    const active = () => {
+      this.lastInput = Date.now();
+      if (this.status === 'idle') this.setStatus('online');
+    };
+    for (const ev of ['keydown', 'pointerdown', 'pointermove', 'touchstart', 'wheel']) {
+      window.addEventListener(ev, active, { passive: true });
+    }
+    window.setInterval(() => {
+      if (this.status === 'online' && Date.now() - this.lastInput > 300000) this.setStatus('idle');
+    }, 15000);
+  }
+
   reconnectNow(): void {
     this.conn_.retryNow();
   }
