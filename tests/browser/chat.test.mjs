@@ -52,10 +52,21 @@ async function openUser(name, claims, { phone = false } = {}) {
     errors.push(`[${name}] ${text}`);
   });
   page.on('pageerror', (err) => errors.push(`[${name}] page error: ${err.message}`));
-  const jwt = await server.authenticate({ sub: name, ...claims });
-  await page.goto(`${server.url}/?jwt=${encodeURIComponent(jwt)}`);
+  const frames = [];
+  page.on('websocket', (ws) => {
+    ws.on('framesent', (f) => frames.push({ at: Date.now(), sent: true, data: String(f.payload) }));
+    ws.on('framereceived', (f) => frames.push({ at: Date.now(), sent: false, data: String(f.payload) }));
+  });
+  if (claims) {
+    const jwt = await server.authenticate({ sub: name, ...claims });
+    await page.goto(`${server.url}/?jwt=${encodeURIComponent(jwt)}`);
+  } else {
+    // A guest: no token, so the entry card asks for a nickname.
+    await page.goto(server.url + '/');
+    await page.getByLabel('Nickname').fill(name);
+  }
   await page.locator('#enter-chat').click();
-  pages[name] = { page, context, errors };
+  pages[name] = { page, context, errors, frames };
   return page;
 }
 
@@ -192,6 +203,20 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await bob.locator('[data-channel="offtopic"]').click();
     const img = bob.locator('.msg-body img[src^="data:image/jpeg;base64,"]');
     await img.waitFor({ timeout: 10000 });
+    // Drag and drop works too (a PNG this time).
+    await alice.evaluate(async () => {
+      const c = document.createElement('canvas');
+      c.width = 40;
+      c.height = 40;
+      c.getContext('2d').fillRect(0, 0, 20, 20);
+      const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+      const dt = new DataTransfer();
+      dt.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+      const center = document.querySelector('.center');
+      center.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      center.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await bob.locator('.msg-body img[src^="data:image/png;base64,"]').waitFor({ timeout: 10000 });
     // The lobby does not permit pictures: no picker there.
     await alice.locator('[data-channel="lobby"]').click();
     assert.equal(await alice.locator('#image-input').count(), 0);
@@ -228,6 +253,10 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await bob.locator('#start-camera:not([disabled])').click();
     await bob.locator('.tile-local video').waitFor();
     await alice.locator('.who-row[data-user="bob"] .cam-btn').waitFor();
+    // Carol (on the phone) watches two cameras at once.
+    await carol.locator('.who-row[data-user="bob"] .cam-btn').click();
+    await assertVideoPlays(carol, 'bob');
+    await assertVideoPlays(carol, 'alice');
 
     // Screenshots for the README.
     mkdirSync(SHOTS, { recursive: true });
@@ -278,7 +307,24 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     assert.match(await bob.evaluate(() => localStorage.getItem('barertc.prefs')), /"theme":"dark"/);
   });
 
+  await t.test('a guest types a nickname; an operator kicks them and they stay out', async () => {
+    const dave = await openUser('dave', null);
+    const oscar = await openUser('oscar', { op: true });
+    await until('dave logged in', () => dave.evaluate(() => window.barertc.loggedIn), 10000);
+    assert.equal(await oscar.locator('[data-channel="vip"]').count(), 1, 'operators see VIP channels');
+    await oscar.locator('.who-row[data-user="dave"] .who-user').click();
+    await oscar.getByRole('button', { name: 'Kick' }).click();
+    await dave.locator('#conn-banner', { hasText: 'disconnected' }).waitFor();
+    await oscar.getByText('dave has been kicked from the room').waitFor();
+    // `disconnect` stops the reconnect loop for good.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await dave.evaluate(() => window.barertc.conn), 'stopped');
+    await pages.dave.context.close();
+    await pages.oscar.context.close();
+  });
+
   await t.test('a server restart shows the banner, then the page reconnects', async () => {
+    const restartAt = Date.now();
     allowConnectionErrors = true;
     await server.kill('SIGKILL');
     await bob.locator('#conn-banner', { hasText: 'Connection lost' }).waitFor({ timeout: 10000 });
@@ -290,6 +336,28 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await post(bob, 'Back after the restart');
     await bob.locator('.msg', { hasText: 'Back after the restart' }).waitFor();
     await alice.getByText('Back after the restart').waitFor({ timeout: 15000 });
+    // On the new connection alice re-sent her block list before logging in (protocol.md §7).
+    const sent = pages.alice.frames.filter((f) => f.sent && f.at > restartAt).map((f) => JSON.parse(f.data));
+    const login = sent.findIndex((m) => m.action === 'login');
+    const blocklist = sent.findIndex((m) => m.action === 'blocklist' && m.usernames.includes('carol'));
+    const boot = sent.findIndex((m) => m.action === 'boot' && m.username === 'bob');
+    assert.ok(login > 0, 'alice logged in again');
+    assert.ok(blocklist >= 0 && blocklist < login, 'blocklist before login');
+    assert.ok(boot >= 0 && boot < login, 'boot before login');
+    // Once the Who lists resume (16 s after the restart), the block still holds.
+    const who = await until(
+      'a Who list after the restart',
+      () =>
+        pages.alice.frames
+          .filter((f) => !f.sent && f.at > restartAt)
+          .map((f) => JSON.parse(f.data))
+          .find((m) => m.action === 'who'),
+      WHO_WAIT,
+    );
+    const names = (who.whoList || []).map((w) => w.username);
+    assert.ok(names.includes('bob') && !names.includes('carol'), `who after restart: ${names}`);
+    await waitWho(alice, ['alice', 'bob']);
+    assert.equal(await alice.locator('.who-row[data-user="carol"]').count(), 0);
   });
 
   await t.test('no console errors on any page', async () => {
