@@ -1034,6 +1034,8 @@ function Banner({ store }: { store: Store }) {
             Reconnect now
           </button>
         </>
+      ) : store.conn === 'online' ? (
+        <>Signing in…</>
       ) : (
         <>Connecting to the chat server…</>
       )}
