@@ -275,6 +275,9 @@ void decode_limits(TableReader& r, Limits& limits) {
     r.read("LoginsPerIPPerMinute", limits.logins_per_ip_per_minute);
     r.read("MaxConnections", limits.max_connections);
     r.read("WhoListDebounceMs", limits.who_list_debounce_ms);
+    r.read("WebSocketIdleTimeout", limits.websocket_idle_timeout);
+    r.read("MaxImageBytes", limits.max_image_bytes);
+    r.read("MaxImagePixels", limits.max_image_pixels);
 }
 
 void decode_metrics(TableReader& r, Metrics& metrics) {
@@ -601,6 +604,11 @@ std::string to_toml(const Settings& s) {
     w.put("MaxConnections", l.max_connections);
     w.comment("Who lists are sent at most once per this many milliseconds.");
     w.put("WhoListDebounceMs", l.who_list_debounce_ms);
+    w.comment("Seconds without a frame from a WebSocket client before it is closed (0 = never).");
+    w.put("WebSocketIdleTimeout", l.websocket_idle_timeout);
+    w.comment("Shared images: largest upload in bytes and in pixels (width x height).");
+    w.put("MaxImageBytes", l.max_image_bytes);
+    w.put("MaxImagePixels", l.max_image_pixels);
 
     w.header("Metrics");
     w.comment("GET /metrics (Prometheus), authorized by 'Authorization: Bearer <AdminAPIKey>'.");

@@ -158,6 +158,14 @@ struct Limits {
     std::int64_t max_connections = 0;
     // Who lists are coalesced: at most one round per this many milliseconds.
     std::int64_t who_list_debounce_ms = 50;
+    // Seconds without any frame from a WebSocket client before its socket is closed; 0 = never
+    // (the original's behaviour: the chat page sends nothing while its user is idle, so only
+    // set this where clients send regularly).
+    std::int64_t websocket_idle_timeout = 0;
+    // Shared images: the largest upload in bytes, and in pixels (width × height as declared by
+    // the file's header, checked before any pixel is decoded).
+    std::int64_t max_image_bytes = 41943040;
+    std::int64_t max_image_pixels = 50'000'000;
 
     bool operator==(const Limits&) const = default;
 };

@@ -298,6 +298,9 @@ TEST_F(ConfigSettings, DefaultsMatchSpec) {
     EXPECT_EQ(s.limits.messages_per_second, 20);
     EXPECT_EQ(s.limits.message_burst, 60);
     EXPECT_EQ(s.limits.connections_per_ip, 0);
+    EXPECT_EQ(s.limits.websocket_idle_timeout, 0);
+    EXPECT_EQ(s.limits.max_image_bytes, 41943040);
+    EXPECT_EQ(s.limits.max_image_pixels, 50'000'000);
     EXPECT_FALSE(s.metrics.enabled);
 }
 
@@ -423,6 +426,9 @@ ConnectionsPerIP = 10
 LoginsPerIPPerMinute = 11
 MaxConnections = 12
 WhoListDebounceMs = 13
+WebSocketIdleTimeout = 14
+MaxImageBytes = 15
+MaxImagePixels = 16
 [Metrics]
 Enabled = true
 )toml";
@@ -454,7 +460,7 @@ Enabled = true
     e.dm_link_spam_protection = {false, 2, 60, 1};
     e.strings = {"s1", "s2", "s3", "s4"};
     e.logging = {true, "/var/log/chat", {"x"}, {"bob"}};
-    e.limits = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13};
+    e.limits = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     e.metrics.enabled = true;
     EXPECT_EQ(s, e);
 
