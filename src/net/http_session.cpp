@@ -132,7 +132,7 @@ void HttpSession::on_read(boost::system::error_code ec, std::size_t) {
 
     stream_.expires_never();
     auto self = shared_from_this();
-    handler_.handle(std::move(req), RequestContext{remote}, [self](Response res) {
+    handler_.handle(std::move(req), RequestContext{remote, &limiter_}, [self](Response res) {
         asio::dispatch(self->stream_.get_executor(),
                        [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
     });

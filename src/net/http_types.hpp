@@ -16,8 +16,13 @@ using Response = http::response<http::string_body>;
 // Completes a request; may be called from any thread, exactly once.
 using Respond = std::function<void(Response)>;
 
+class ConnectionLimiter;
+
 struct RequestContext {
     std::string remote_address;
+    // The connection caps shared with WebSocket upgrades (poll sessions take a slot too);
+    // null when the handler runs without a listener (unit tests).
+    ConnectionLimiter* limiter = nullptr;
 };
 
 class HttpHandler {

@@ -4,6 +4,7 @@
 #include "chat/protocol.hpp"
 #include "config/settings.hpp"
 #include "net/connection.hpp"
+#include "net/connection_limiter.hpp"
 #include "net/outbox.hpp"
 #include "util/json_writer.hpp"
 
@@ -19,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace barertc::net {
@@ -45,6 +47,10 @@ constexpr std::string_view kNotLoggedIn = "Not logged in.";
 constexpr std::string_view kExpired =
     "Your authentication has expired, please log back into the chat again.";
 constexpr std::string_view kDisconnect = R"({"action":"disconnect"})";
+// A login refused by [Limits] MaxConnections / ConnectionsPerIP (the WebSocket upgrade gets a
+// 503 with the same cause).
+constexpr std::string_view kTooManyConnections =
+    "Too many connections from your address or to this server. Please try again later.";
 
 std::int64_t ticks(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -93,8 +99,8 @@ struct Reply {
         send(http::status::ok, username, session_id, messages);
     }
     // A rejected request: one ChatServer notice (steps 1–4 and 8 of protocol.md §20).
-    void error(std::string_view text) const {
-        send(http::status::bad_request, {}, {}, *chat::chat_server_notice(text));
+    void error(std::string_view text, http::status status = http::status::bad_request) const {
+        send(status, {}, {}, *chat::chat_server_notice(text));
     }
     // Step 5: the page drops its credentials and shows the login again.
     void expired() const {
@@ -203,6 +209,17 @@ class PollService::Session : public Connection {
     bool mark_removed() { return !removed_.exchange(true); }
     void close_outbox() { outbox_.close(); }
 
+    // The connection slot this session holds (set before it is attached, released once by
+    // whoever removes it): poll sessions count toward MaxConnections and ConnectionsPerIP
+    // like sockets do.
+    void hold_slot(ConnectionLimiter* limiter, std::string address) {
+        limiter_ = limiter;
+        slot_address_ = std::move(address);
+    }
+    void release_slot() {
+        if (auto* limiter = std::exchange(limiter_, nullptr)) limiter->release(slot_address_);
+    }
+
   private:
     void drop(std::string_view why) {
         if (auto owner = owner_.lock()) owner->remove(*this, why);
@@ -215,6 +232,8 @@ class PollService::Session : public Connection {
     std::atomic<std::int64_t> last_seen_;
     std::atomic<std::int64_t> last_ping_;
     std::atomic<bool> removed_{false};
+    ConnectionLimiter* limiter_ = nullptr;
+    std::string slot_address_;
 };
 
 // ------------------------------------------------------------------------------------------
@@ -261,9 +280,14 @@ void PollService::Impl::handle(Request req, RequestContext ctx, Respond respond)
 
 void PollService::Impl::start_session(chat::ClientMessage login, const RequestContext& ctx,
                                       Reply reply) {
-    auto session = std::make_shared<Session>(chat.new_session_id(),
-                                             Outbox::limits_from(settings.get()->limits),
-                                             weak_from_this(), Clock::now());
+    const auto cfg = settings.get();
+    if (ctx.limiter && !ctx.limiter->try_acquire(ctx.remote_address, cfg->limits.max_connections,
+                                                 cfg->limits.connections_per_ip)) {
+        return reply.error(kTooManyConnections, http::status::service_unavailable);
+    }
+    auto session = std::make_shared<Session>(
+        chat.new_session_id(), Outbox::limits_from(cfg->limits), weak_from_this(), Clock::now());
+    if (ctx.limiter) session->hold_slot(ctx.limiter, ctx.remote_address);
     const auto id = session->id();
     // The three posts reach the room's strand in this order, so the login's output is in the
     // outbox by the time the last callback drains it.
@@ -380,6 +404,7 @@ void PollService::Impl::remove(Session& session, std::string_view why) {
     }
     spdlog::debug("poll session {}: removed ({})", session.id(), why);
     session.close_outbox();
+    session.release_slot();
     chat.detach(session.id(),
                 why == kTimedOutReason ? chat::presence::kTimedOut : chat::presence::kExited);
 }
