@@ -33,6 +33,10 @@ AdminApiE2E.DisconnectNow:
 SettingsE2E.ReconfigureAndSighupReloadTheFile:
 PollE2E.ChatsBothWaysWithAWebSocketUser:
 HostileE2E.FlooderGetsNoticesAndOnlyItsAllowanceIsDelivered:
+HostileE2E.ClientThatNeverReadsIsDroppedWhileOthersGetEverything:
+AdminApiE2E.ShutdownExitsWithStatusOne:
+AdminApiE2E.BlockNow:
+ApiE2E.StatisticsCountsLoggedInUsersAndCameras:
 RobustnessE2E.SigtermNotifiesUsersAndExitsCleanly
 LIST
 )}"
