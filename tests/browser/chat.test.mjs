@@ -300,9 +300,14 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
   });
 
   await t.test('settings are remembered (theme)', async () => {
-    await bob.locator('#settings-btn').click();
+    // Keyboard only: open the dialog with Enter, Escape closes it and focus comes back.
+    await bob.locator('#settings-btn').focus();
+    await bob.keyboard.press('Enter');
+    await bob.locator('dialog.modal[open]').waitFor();
     await bob.locator('#theme-select').selectOption('dark');
     await bob.keyboard.press('Escape');
+    await bob.locator('dialog.modal').waitFor({ state: 'detached' });
+    assert.equal(await bob.evaluate(() => document.activeElement?.id), 'settings-btn');
     assert.equal(await bob.evaluate(() => document.documentElement.dataset.theme), 'dark');
     assert.match(await bob.evaluate(() => localStorage.getItem('barertc.prefs')), /"theme":"dark"/);
   });
@@ -320,7 +325,21 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(await dave.evaluate(() => window.barertc.conn), 'stopped');
     await pages.dave.context.close();
+
+    // An operator watching Bob leaves: Bob's watcher count drops.
+    await oscar.locator('.who-row[data-user="bob"] .cam-btn').click();
+    await assertVideoPlays(oscar, 'bob');
+    await until('two watch bob', async () => (await bob.locator('#watchers-btn').textContent()).includes('2'), 10000);
     await pages.oscar.context.close();
+    await until('one watches bob', async () => (await bob.locator('#watchers-btn').textContent()).includes('1'), 10000);
+  });
+
+  await t.test('a camera that stops closes for its viewers', async () => {
+    await alice.locator('.who-row[data-user="bob"] .cam-btn').click();
+    await assertVideoPlays(alice, 'bob');
+    await bob.locator('#stop-camera').click();
+    await alice.locator('.tile[data-tile="bob"]').waitFor({ state: 'detached', timeout: 10000 });
+    await carol.locator('.tile[data-tile="bob"]').waitFor({ state: 'detached', timeout: 10000 });
   });
 
   await t.test('a server restart shows the banner, then the page reconnects', async () => {
