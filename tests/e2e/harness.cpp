@@ -326,6 +326,21 @@ Server::Server(const ServerConfig& config) {
     drainer_ = std::thread([this] { drain(); });
 }
 
+std::int64_t Server::rss_kib() const {
+    if (pid_ <= 0) return 0;
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("VmRSS:", 0) == 0) {
+            try {
+                return std::stoll(line.substr(6));
+            } catch (const std::exception&) {
+                return 0;
+            }
+        }
+    }
+    return 0;
+}
+
 void Server::drain() {
     // Polls so that it can stop even if some other process still holds the pipe open.
     char buf[4096];

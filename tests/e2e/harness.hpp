@@ -99,6 +99,10 @@ class Server {
     // the process died from signal N. Idempotent.
     int stop(std::chrono::milliseconds grace = 10s);
     bool running() const { return pid_ > 0; }
+    // The server's process id (-1 once reaped) and its resident set size in KiB from
+    // /proc/<pid>/status (VmRSS; 0 when unavailable).
+    int pid() const { return pid_; }
+    std::int64_t rss_kib() const;
     // Sends `sig` to the process without waiting (e.g. SIGTERM, to watch the clients while the
     // server shuts down). No-op once the process has been reaped.
     void send_signal(int sig);
