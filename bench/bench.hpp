@@ -192,4 +192,28 @@ class Worker {
     unsigned others_logged_ = 0;
 };
 
+// ------------------------------------------------------------------------------------------
+// soak.cpp
+
+struct SoakOptions {
+    std::uint16_t port = 0;
+    int server_pid = 0;
+    std::string secret;
+    double duration = 20;       // seconds of mixed load
+    std::size_t steady = 12;    // clients connected all along (their deliveries are counted)
+    std::size_t churners = 4;   // clients that keep leaving and coming back
+    double rate = 2;            // public messages per second per steady client
+    double dm_rate = 0.5;       // DMs per second per steady client
+    double image_interval = 5;  // seconds between photos (0 = none)
+    std::size_t image_bytes = 1024 * 1024;
+    double sample_every = 5;  // seconds between RSS samples
+    double drain = 15;        // seconds to wait for deliveries in flight at the end
+    bool progress = false;    // a line on stderr per sample
+    std::string label;
+};
+
+// Runs the soak scenario; prints a RESULT line and a line for people. Returns 0 when nothing
+// was lost or duplicated, no error occurred and the server is still running, 1 otherwise.
+int run_soak(const SoakOptions& options);
+
 }  // namespace bench

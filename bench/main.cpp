@@ -5,6 +5,7 @@
 //   barertc_bench storm  --port P --server-pid PID --secret S [--clients 2000 ...]
 //   barertc_bench idle   --port P --server-pid PID --secret S [--clients 2000 --hold 10 ...]
 //   barertc_bench images --port P --server-pid PID --secret S [--clients 200 ...]
+//   barertc_bench soak   --port P --server-pid PID --secret S [--duration 20 --clients 12 ...]
 //   barertc_bench summarize results.jsonl
 
 #include "bench.hpp"
@@ -38,7 +39,7 @@ class Args {
             std::string a = argv[i];
             if (!a.starts_with("--")) throw std::runtime_error("unexpected argument " + a);
             a = a.substr(2);
-            if (a == "no-login") {
+            if (a == "no-login" || a == "progress") {
                 values_[a] = "1";
             } else if (i + 1 < argc) {
                 values_[a] = argv[++i];
@@ -707,8 +708,37 @@ int summarize(const std::string& path) {
     return 0;
 }
 
+// ------------------------------------------------------------------------------------------
+// 5. Soak: mixed load for a given time (bench/soak.cpp)
+
+int soak(Args& args) {
+    SoakOptions o;
+    o.port = static_cast<std::uint16_t>(args.num("port", 0));
+    o.server_pid = static_cast<int>(args.num("server-pid", 0));
+    o.secret = args.str("secret");
+    o.duration = args.num("duration", o.duration);
+    o.steady = static_cast<std::size_t>(args.num("clients", static_cast<double>(o.steady)));
+    o.churners = static_cast<std::size_t>(args.num("churners", static_cast<double>(o.churners)));
+    o.rate = args.num("rate", o.rate);
+    o.dm_rate = args.num("dm-rate", o.dm_rate);
+    o.image_interval = args.num("image-interval", o.image_interval);
+    o.image_bytes =
+        static_cast<std::size_t>(args.num("image-bytes", static_cast<double>(o.image_bytes)));
+    o.sample_every = args.num("sample-every", o.sample_every);
+    o.drain = args.num("drain", o.drain);
+    o.progress = args.flag("progress");
+    o.label = args.str("label", "soak");
+    args.num("threads", 1);  // bench/run.sh passes it; the soak runs on one thread
+    args.check_all_used();
+    if (!o.port || !o.server_pid || o.secret.empty()) {
+        throw std::runtime_error("soak needs --port, --server-pid and --secret");
+    }
+    if (o.steady < 2) throw std::runtime_error("soak needs at least 2 --clients");
+    return run_soak(o);
+}
+
 void usage() {
-    std::cerr << "usage: barertc_bench fanout|storm|idle|images --port P [--server-pid PID]\n"
+    std::cerr << "usage: barertc_bench fanout|storm|idle|images|soak --port P [--server-pid PID]\n"
                  "                     [--secret S] [--clients N] [--threads T] [--dials 64]\n"
                  "                     [--label NAME] [scenario options, see bench/run.sh]\n"
                  "       barertc_bench summarize FILE\n";
@@ -735,6 +765,7 @@ int main(int argc, char** argv) {
         if (scenario == "storm") return storm(args);
         if (scenario == "idle") return idle(args);
         if (scenario == "images") return images(args);
+        if (scenario == "soak") return soak(args);
         usage();
         return 2;
     } catch (const std::exception& e) {

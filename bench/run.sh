@@ -4,7 +4,7 @@
 # the end the medians per scenario are printed (MEDIAN lines).
 #
 # Usage: bench/run.sh [--repeat N] [scenario...]
-#   scenarios: fanout fanout-big storm idle idle-19k images
+#   scenarios: fanout fanout-big storm idle idle-19k images soak
 #   default:   fanout fanout-big storm idle images   (idle-19k needs 'ulimit -Hn' >= 19500)
 # Environment:
 #   BUILD_DIR      build directory (default: build), built with scripts/setup.sh unless
@@ -73,6 +73,9 @@ scenario_args() {
         # 200 clients chatting as in fanout; in the second 10 s a 1-3 MB photo every 2 s.
         images) echo "images --clients 200 --senders 20 --rate 10 --duration 10" \
             "--image-senders 4 --image-interval 2" ;;
+        # Mixed load (chat in two channels, DMs, ~1 MB photos, pings, joins and leaves) for
+        # SOAK_SECONDS (default 60), counting lost messages; scripts/soak.sh runs it alone.
+        soak) echo "soak --duration ${SOAK_SECONDS:-60} --clients 12 --churners 4" ;;
         *) echo "unknown scenario: $1" >&2; return 1 ;;
     esac
 }
@@ -134,7 +137,7 @@ EOF
 pin_for() {
     SERVER_PIN=
     BENCH_PIN=
-    if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && [ "$1" != images ]; then
+    if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && [ "$1" != images ] && [ "$1" != soak ]; then
         SERVER_PIN="taskset -c 0"
         BENCH_PIN="taskset -c 1"
     fi
