@@ -1,5 +1,6 @@
 #include "web/static_files.hpp"
 
+#include <spdlog/spdlog.h>
 #include <boost/beast/http/field.hpp>
 
 #include <array>
@@ -88,6 +89,14 @@ StaticFiles::StaticFiles(fs::path root) {
     std::error_code ec;
     auto canonical = fs::canonical(root, ec);
     root_ = ec ? fs::absolute(root, ec) : std::move(canonical);
+    if (fs::is_regular_file(root_ / "static" / "app.js", ec)) {
+        spdlog::info("serving the chat page from {}", root_.string());
+    } else {
+        spdlog::warn(
+            "the chat page is not built ({} has no static/app.js): run "
+            "`npm ci && npm run build` in web/",
+            root_.string());
+    }
 }
 
 fs::path StaticFiles::default_root() {

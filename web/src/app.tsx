@@ -286,6 +286,7 @@ function MessageView({
     <li
       class={'msg' + (m.kind === 'notice' ? ' msg-notice' : '') + (mine ? ' msg-mine' : '') + (mention ? ' msg-mention' : '')}
       data-msgid={m.msgID}
+      tabIndex={m.kind === 'chat' ? -1 : undefined}
     >
       <Avatar store={store} name={m.username} />
       <div class="msg-main">
