@@ -9,6 +9,8 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <algorithm>
+
 namespace barertc::net {
 
 namespace asio = boost::asio;
@@ -44,7 +46,10 @@ void WebSocketSession::run(Request req) {
     ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "BareRTC-cpp"); }));
-    ws_.read_message_max(options_.read_limit);
+    // The read limit is applied in on_read, not by Beast: Beast answers an oversized message
+    // by closing the socket with the rest of it unread, and the kernel's reset then usually
+    // destroys the 1009 close frame before the client reads it.
+    ws_.read_message_max(0);
     ws_.async_accept(
         req, [self = shared_from_this()](boost::system::error_code ec) { self->on_accept(ec); });
 }
@@ -62,17 +67,32 @@ void WebSocketSession::on_accept(boost::system::error_code ec) {
 }
 
 void WebSocketSession::do_read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](boost::system::error_code ec,
-                                                        std::size_t n) { self->on_read(ec, n); });
+    // A message arrives in pieces of at most 64 KiB, never more than one byte over the limit.
+    const std::size_t room =
+        options_.read_limit + 1 - std::min(buffer_.size(), options_.read_limit);
+    ws_.async_read_some(buffer_, std::min<std::size_t>(room, 64 * 1024),
+                        [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            self->on_read(ec, n);
+                        });
 }
 
 void WebSocketSession::on_read(boost::system::error_code ec, std::size_t) {
     if (ec) {
-        if (ec == websocket::error::message_too_big) {
-            spdlog::info("websocket {}: message over {} bytes, closed with 1009", id_,
-                         options_.read_limit);
-        }
         teardown();
+        return;
+    }
+    if (buffer_.size() > options_.read_limit) {
+        // Close 1009 without reading on: Beast's closing handshake discards what the client
+        // still sends until its close frame arrives, and the kill timer of close_with() bounds
+        // the wait, so the close frame is not lost to a reset.
+        spdlog::info("websocket {}: message over {} bytes, closed with 1009", id_,
+                     options_.read_limit);
+        buffer_.consume(buffer_.size());
+        close_with(websocket::close_code::too_big);
+        return;
+    }
+    if (!ws_.is_message_done()) {
+        do_read();
         return;
     }
     if (!ws_.got_text()) {
