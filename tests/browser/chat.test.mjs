@@ -269,6 +269,12 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await carol.getByText('Nice camera, Alice!').waitFor();
     await bob.screenshot({ path: join(SHOTS, 'desktop.png') });
     await carol.screenshot({ path: join(SHOTS, 'phone.png') });
+
+    // Marking the camera Explicit turns its icon red for viewers.
+    await alice.getByRole('button', { name: 'Explicit camera' }).click();
+    await carol.locator('.who-row[data-user="alice"] .cam-btn.cam-red').waitFor({ state: 'attached' });
+    await alice.getByRole('button', { name: 'Explicit camera' }).click();
+    await carol.locator('.who-row[data-user="alice"] .cam-btn.cam-blue').waitFor({ state: 'attached' });
   });
 
   await t.test('the phone layout fits 360 px and its drawers work', async () => {

@@ -762,7 +762,20 @@ function Cameras({ store, onWatchers }: { store: Store; onWatchers: () => void }
         <div class="tile tile-local" data-tile="self">
           <Video stream={cams.local.stream} muted={true} mirror label="Your camera" />
           <div class="tile-bar">
-            <span class="tile-name">You{cams.local.nsfw ? ' · explicit' : ''}</span>
+            <span class="tile-name">You</span>
+            {PermitNSFW ? (
+              <button
+                type="button"
+                class={'tile-btn' + (cams.local.nsfw ? ' tile-btn-red' : '')}
+                aria-pressed={cams.local.nsfw}
+                disabled={cams.local.nsfw && !!store.rules?.IsRedCamRule}
+                title="Mark my camera as Explicit"
+                aria-label="Explicit camera"
+                onClick={() => cams.setLocalOption({ nsfw: !cams.local.nsfw })}
+              >
+                18+
+              </button>
+            ) : null}
             <button type="button" class="tile-btn" id="watchers-btn" onClick={onWatchers} aria-label={`${cams.watchers.size} watching`}>
               <Icon.Eye /> {cams.watchers.size}
             </button>
