@@ -153,8 +153,8 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await msg.hover();
     await msg.getByRole('button', { name: 'Report this message' }).click();
     await bob.getByRole('button', { name: 'Send report' }).click();
-    await until('the report webhook', () => hook.received.length > 0, 10000);
-    assert.match(JSON.stringify(hook.received[0]), /alice/);
+    const report = await until('the report webhook', () => hook.received.find((m) => m.Action === 'report'), 10000);
+    assert.match(JSON.stringify(report), /alice/);
     await bob.getByText('Your report has been delivered successfully.').waitFor();
 
     const mine = alice.locator('.msg', { hasText: 'Hello world from Alice' });
@@ -165,6 +165,10 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
 
   await t.test('direct messages from the who list, with history after a reload', async () => {
     await bob.locator('.who-row[data-user="alice"] .who-user').click();
+    // The profile card shows the host website's details.
+    await bob.getByText('Profile of alice').waitFor();
+    await bob.getByText('Test city').waitFor();
+    await bob.getByRole('link', { name: 'View profile' }).waitFor();
     await bob.getByRole('button', { name: 'Send a message' }).click();
     await post(bob, 'Hi Alice, this is private');
     await alice.locator('[data-channel="@bob"] .badge').waitFor();

@@ -99,8 +99,8 @@ URL = "${reportURL}"
 
 [[WebhookURLs]]
 Name = "profile"
-Enabled = false
-URL = "https://example.com/barertc/user-profile"
+Enabled = true
+URL = "${reportURL}"
 
 [VIP]
 Name = "VIP"
@@ -194,19 +194,35 @@ export class ChatServer {
   }
 }
 
-// Collects what the report webhook receives.
+// Collects what the report and profile webhooks receive; answers profile requests.
 export async function webhookReceiver() {
   const received = [];
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
+      let msg = body;
       try {
-        received.push(JSON.parse(body));
+        msg = JSON.parse(body);
       } catch {
-        received.push(body);
+        // keep the raw text
       }
+      received.push(msg);
       res.setHeader('Content-Type', 'application/json');
+      if (msg?.Action === 'profile') {
+        // The host website's profile card data (api.md §11).
+        res.end(
+          JSON.stringify({
+            StatusCode: 200,
+            Data: {
+              OK: true,
+              Headline: `Profile of ${msg.Username}`,
+              ProfileFields: [{ Name: 'Location', Value: 'Test city' }],
+            },
+          }),
+        );
+        return;
+      }
       res.end('{"OK":true}');
     });
   });

@@ -632,8 +632,36 @@ function WhoList({ store, onUser }: { store: Store; onUser: (n: string) => void 
   );
 }
 
+interface Profile {
+  OK: boolean;
+  Headline?: string;
+  ProfileFields?: { Name: string; Value: string }[];
+}
+
+// Profile details from the host website, when its profile webhook is on (api.md §11).
+function useProfile(store: Store, name: string): Profile | null {
+  const [profile, setProfile] = useState<Profile | null>(null);
+  useEffect(() => {
+    if (!store.profileEnabled || !store.jwtValid || !store.jwt) return;
+    let live = true;
+    fetch('/api/profile', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ JWTToken: store.jwt, Username: name }),
+    })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((p: Profile | null) => live && p?.OK && setProfile(p))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [name]);
+  return profile;
+}
+
 function UserCard({ store, name, onClose }: { store: Store; name: string; onClose: () => void }) {
   const [reporting, setReporting] = useState(false);
+  const profile = useProfile(store, name);
   const w = store.whoMap.get(name);
   const me = name === store.username;
   const broadcasting = store.cameras.local.active;
@@ -670,6 +698,21 @@ function UserCard({ store, name, onClose }: { store: Store; name: string; onClos
           ) : null}
         </div>
       </div>
+      {profile ? (
+        <section class="profile" aria-label="Profile">
+          {profile.Headline ? <p class="profile-headline">{profile.Headline}</p> : null}
+          {profile.ProfileFields?.length ? (
+            <dl>
+              {profile.ProfileFields.map((f) => (
+                <>
+                  <dt>{f.Name}</dt>
+                  <dd>{f.Value}</dd>
+                </>
+              ))}
+            </dl>
+          ) : null}
+        </section>
+      ) : null}
       {me ? (
         <p class="muted">This is you.</p>
       ) : (

@@ -66,8 +66,8 @@ export interface ProtocolMessage {
 let seq = 0;
 const nextKey = () => `m${++seq}`;
 
-function hasReportWebhook(): boolean {
-  return (WebhookURLs || []).some((w) => w.Name === 'report' && w.Enabled);
+function hasWebhook(name: string): boolean {
+  return (WebhookURLs || []).some((w) => w.Name === name && w.Enabled);
 }
 
 export const STATUSES: [string, string][] = [
@@ -88,7 +88,8 @@ export class Store {
   claims: Claims = UserJWTClaims || {};
   rules: JWTRules = UserJWTRules;
   readonly jwtValid = UserJWTValid;
-  readonly reportEnabled = hasReportWebhook();
+  readonly reportEnabled = hasWebhook('report');
+  readonly profileEnabled = hasWebhook('profile');
 
   // connection
   conn: ConnState = 'idle';
