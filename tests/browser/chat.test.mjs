@@ -309,6 +309,33 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await alice.locator('#stop-camera').click();
   });
 
+  await t.test('a VIP-only camera is invisible to non-VIPs', async () => {
+    // Let Bob back on first, and check that he sees an ordinary camera again.
+    await alice.locator('.who-row[data-user="bob"] .who-user').click();
+    await alice.getByRole('button', { name: 'Allow back on my camera' }).click();
+    await alice.locator('#share-camera').click();
+    await alice.locator('#start-camera:not([disabled])').click();
+    await bob.locator('.who-row[data-user="alice"] .cam-btn').waitFor();
+    await alice.locator('#stop-camera').click();
+    await bob.locator('.who-row[data-user="alice"] .cam-btn').waitFor({ state: 'detached' });
+
+    await alice.locator('#share-camera').click();
+    await alice.getByLabel('VIP only').check();
+    await alice.locator('#start-camera:not([disabled])').click();
+    const vipFlags = 1 | 64;
+    await until(
+      'alice broadcasting VIP-only',
+      () => alice.evaluate((f) => (window.barertc.whoMap.get('alice')?.video & f) === f, vipFlags),
+      10000,
+    );
+    await until('bob got the same Who list', () => bob.evaluate(() => window.barertc.whoMap.get('alice')?.video === 0), 5000);
+    assert.equal(await bob.locator('.who-row[data-user="alice"] .cam-btn').count(), 0);
+    // Boot Bob again (the restart test below expects the boot to be re-sent).
+    await alice.locator('.who-row[data-user="bob"] .who-user').click();
+    await alice.getByRole('button', { name: 'Boot from my camera' }).click();
+    await alice.locator('#stop-camera').click();
+  });
+
   await t.test('settings are remembered (theme)', async () => {
     // Keyboard only: open the dialog with Enter, Escape closes it and focus comes back.
     await bob.locator('#settings-btn').focus();
