@@ -221,6 +221,22 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
       center.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     });
     await bob.locator('.msg-body img[src^="data:image/png;base64,"]').waitFor({ timeout: 10000 });
+    // Pasting a picture into the message box shares it as well (a GIF).
+    await alice.evaluate(() => {
+      const gif = Uint8Array.from(atob('R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=='), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([gif], 'pasted.gif', { type: 'image/gif' }));
+      const box = document.querySelector('#composer-text');
+      box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    });
+    await bob.locator('.msg-body img[src^="data:image/gif;base64,"]').waitFor({ timeout: 10000 });
+    // Files over 8 MiB are refused by the page itself.
+    await alice.locator('#image-input').setInputFiles({
+      name: 'huge.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.alloc(8 * 1024 * 1024 + 1),
+    });
+    await alice.getByText('That picture is too large').waitFor();
     // The lobby does not permit pictures: no picker there.
     await alice.locator('[data-channel="lobby"]').click();
     assert.equal(await alice.locator('#image-input').count(), 0);
