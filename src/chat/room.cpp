@@ -395,6 +395,19 @@ void Room::on_message(Subscriber& s, ClientMessage& m, Time now, Output& out) {
         out.send(s.id, chat_server_notice(kMustLogIn));
         return;
     }
+    // [Limits] MaxMessageLength, in characters (UTF-8 code points); 0 = no limit.
+    if (const auto limit = settings_->limits.max_message_length; limit > 0) {
+        const auto length = std::count_if(m.message.begin(), m.message.end(), [](char c) {
+            return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+        });
+        if (length > limit) {
+            out.send(s.id,
+                     chat_server_notice("Your message is too long (" + std::to_string(length) +
+                                        " characters; the limit is " + std::to_string(limit) +
+                                        "). It was not sent."));
+            return;
+        }
+    }
     // Commands are not rate limited (commands.md §1).
     if (m.message.starts_with('/') && run_command(s, m.message, now, out)) return;
     if (!allow_message_rate(s, now)) {

@@ -278,6 +278,7 @@ void decode_limits(TableReader& r, Limits& limits) {
     r.read("WebSocketIdleTimeout", limits.websocket_idle_timeout);
     r.read("MaxImageBytes", limits.max_image_bytes);
     r.read("MaxImagePixels", limits.max_image_pixels);
+    r.read("MaxMessageLength", limits.max_message_length);
 }
 
 void decode_metrics(TableReader& r, Metrics& metrics) {
@@ -609,6 +610,8 @@ std::string to_toml(const Settings& s) {
     w.comment("Shared images: largest upload in bytes and in pixels (width x height).");
     w.put("MaxImageBytes", l.max_image_bytes);
     w.put("MaxImagePixels", l.max_image_pixels);
+    w.comment("Longest chat message in characters (0 = no limit).");
+    w.put("MaxMessageLength", l.max_message_length);
 
     w.header("Metrics");
     w.comment("GET /metrics (Prometheus), authorized by 'Authorization: Bearer <AdminAPIKey>'.");

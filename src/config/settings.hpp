@@ -166,6 +166,9 @@ struct Limits {
     // the file's header, checked before any pixel is decoded).
     std::int64_t max_image_bytes = 41943040;
     std::int64_t max_image_pixels = 50'000'000;
+    // Chat messages longer than this many characters are refused with a ChatServer notice;
+    // 0 = no limit (then only WebSocketReadLimit / HTTPBodyBytes bound them).
+    std::int64_t max_message_length = 65536;
 
     bool operator==(const Limits&) const = default;
 };

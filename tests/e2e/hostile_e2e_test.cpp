@@ -379,6 +379,34 @@ TEST(HostileE2E, ImageBytesAndPixelsAreSettings) {
 }
 
 // ------------------------------------------------------------------------------------------
+// Message length.
+
+TEST(HostileE2E, MaxMessageLengthCountsCharacters) {
+    ServerConfig config;
+    config.extra_toml = "\n[Limits]\nMaxMessageLength = 12\n";
+    Server server(config);
+    WsClient alice(server.port()), bob(server.port());
+    alice.login("alice");
+    bob.login("bob");
+    // Twelve two-byte characters pass; thirteen do not, in public or in a DM.
+    std::string twelve;
+    for (int i = 0; i < 12; ++i) twelve += "\u00e9";
+    alice.say("lobby", twelve);
+    const auto ok = bob.recv_action("message");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(str(*ok, "message"), "<p>" + twelve + "</p>");
+    for (std::string_view channel : {"lobby", "@bob"}) {
+        alice.say(channel, twelve + "!");
+        EXPECT_EQ(alice.recv_action("error"),
+                  chat_server("Your message is too long (13 characters; the limit is 12). It "
+                              "was not sent."));
+    }
+    EXPECT_EQ(with_action(bob.sync(), "message"), std::vector<bj::object>{});
+    const std::vector<WsClient*> group{&alice, &bob};
+    EXPECT_EQ(chat_round(group, 2, "s"), 0u);  // "s alice 0": 9 characters
+}
+
+// ------------------------------------------------------------------------------------------
 // A flooder.
 
 TEST(HostileE2E, FlooderGetsNoticesAndOnlyItsAllowanceIsDelivered) {

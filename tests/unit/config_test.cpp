@@ -301,6 +301,7 @@ TEST_F(ConfigSettings, DefaultsMatchSpec) {
     EXPECT_EQ(s.limits.websocket_idle_timeout, 0);
     EXPECT_EQ(s.limits.max_image_bytes, 41943040);
     EXPECT_EQ(s.limits.max_image_pixels, 50'000'000);
+    EXPECT_EQ(s.limits.max_message_length, 65536);
     EXPECT_FALSE(s.metrics.enabled);
 }
 
@@ -429,6 +430,7 @@ WhoListDebounceMs = 13
 WebSocketIdleTimeout = 14
 MaxImageBytes = 15
 MaxImagePixels = 16
+MaxMessageLength = 17
 [Metrics]
 Enabled = true
 )toml";
@@ -460,7 +462,7 @@ Enabled = true
     e.dm_link_spam_protection = {false, 2, 60, 1};
     e.strings = {"s1", "s2", "s3", "s4"};
     e.logging = {true, "/var/log/chat", {"x"}, {"bob"}};
-    e.limits = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    e.limits = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
     e.metrics.enabled = true;
     EXPECT_EQ(s, e);
 
