@@ -297,6 +297,23 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await carol.locator('.who-row[data-user="alice"] .cam-btn.cam-blue').waitFor({ state: 'attached' });
   });
 
+  await t.test('each video tile mutes on its own', async () => {
+    // (A browser may have started a tile muted if it refused autoplay with sound; the
+    // button always tells the truth.)
+    const muted = (who) => carol.$eval(`.tile[data-tile="${who}"] video`, (v) => v.muted);
+    const toggle = async (who) => {
+      const before = await muted(who);
+      await carol.getByRole('button', { name: `${before ? 'Unmute' : 'Mute'} ${who}`, exact: true }).click();
+      await until(`${who} toggled`, async () => (await muted(who)) === !before, 5000);
+      await carol.getByRole('button', { name: `${before ? 'Mute' : 'Unmute'} ${who}`, exact: true }).waitFor();
+      return !before;
+    };
+    const bobBefore = await muted('bob');
+    await toggle('alice');
+    assert.equal(await muted('bob'), bobBefore, "bob's tile is not affected");
+    await toggle('alice');
+  });
+
   await t.test('the phone layout fits 360 px and its drawers work', async () => {
     const width = await carol.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 360, `no horizontal scrolling at 360 px (scrollWidth ${width})`);
@@ -373,7 +390,7 @@ test('the chat page in headless Chromium', { timeout: 170000 }, async (t) => {
     await oscar.locator('.who-row[data-user="dave"] .who-user').click();
     await oscar.getByRole('button', { name: 'Kick' }).click();
     await dave.locator('#conn-banner', { hasText: 'disconnected' }).waitFor();
-    await oscar.getByText('dave has been kicked from the room').waitFor();
+    await oscar.getByText('dave has been kicked from the room', { exact: true }).waitFor();
     // `disconnect` stops the reconnect loop for good.
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(await dave.evaluate(() => window.barertc.conn), 'stopped');

@@ -776,7 +776,7 @@ function UserCard({ store, name, onClose }: { store: Store; name: string; onClos
 }
 
 // ------------------------------------------------------------------ cameras
-function Video(props: { stream: MediaStream | null; muted: boolean; mirror?: boolean; label: string }) {
+function Video(props: { stream: MediaStream | null; muted: boolean; mirror?: boolean; label: string; onAutoMuted?: () => void }) {
   const ref = useRef<HTMLVideoElement>(null);
   useEffect(() => {
     const v = ref.current!;
@@ -785,6 +785,7 @@ function Video(props: { stream: MediaStream | null; muted: boolean; mirror?: boo
       v.play().catch(() => {
         // Autoplay with sound may be refused until the user interacts: play muted.
         v.muted = true;
+        props.onAutoMuted?.();
         v.play().catch(() => undefined);
       });
     }
@@ -836,7 +837,12 @@ function Cameras({ store, onWatchers }: { store: Store; onWatchers: () => void }
       ) : null}
       {remotes.map((r) => (
         <div class="tile" data-tile={r.username} key={r.username}>
-          <Video stream={r.stream} muted={r.audioMuted} label={`${r.username}'s camera`} />
+          <Video
+            stream={r.stream}
+            muted={r.audioMuted}
+            label={`${r.username}'s camera`}
+            onAutoMuted={() => !r.audioMuted && cams.toggleAudio(r.username)}
+          />
           {r.state !== 'live' ? (
             <div class="tile-state">{r.state === 'failed' ? 'Connection failed' : 'Connecting…'}</div>
           ) : null}
