@@ -945,6 +945,21 @@ void WsClient::send_binary(std::string_view data) {
     impl_->write(data, false);
 }
 
+void WsClient::send_ping(std::string_view payload) {
+    if (impl_->ended) throw std::runtime_error("ping on a closed WebSocket");
+    bool done = false;
+    boost::system::error_code ec;
+    impl_->ws.async_ping(websocket::ping_data(payload.data(), payload.size()),
+                         [&](boost::system::error_code e) {
+                             ec = e;
+                             done = true;
+                         });
+    if (!run_until(impl_->ioc, done, Clock::now() + 5s)) {
+        throw std::runtime_error("WebSocket ping timed out");
+    }
+    if (ec) throw std::runtime_error("WebSocket ping failed: " + ec.message());
+}
+
 void WsClient::send(const bj::object& message) {
     send_text(bj::serialize(message));
 }

@@ -235,6 +235,8 @@ class WsClient {
 
     void send_text(std::string_view text);
     void send_binary(std::string_view data);
+    // A WebSocket ping control frame (the server's library answers with a pong).
+    void send_ping(std::string_view payload = {});
     void send(const bj::object& message);
     // One text message sent as several frames (a first frame and continuations).
     void send_fragments(const std::vector<std::string>& parts);
