@@ -10,8 +10,7 @@ namespace asio = boost::asio;
 
 ChatService::ChatService(asio::io_context& ioc, config::LiveSettings& settings,
                          chat::Time started_at, std::int64_t first_message_id)
-    : ioc_(ioc),
-      strand_(asio::make_strand(ioc)),
+    : strand_(asio::make_strand(ioc)),
       settings_(settings),
       room_(settings.get(), started_at, first_message_id),
       who_timer_(strand_),

@@ -85,7 +85,6 @@ class ChatService {
     void on_tick();
     void poll_shutdown();
 
-    boost::asio::io_context& ioc_;
     boost::asio::strand<Executor> strand_;
     config::LiveSettings& settings_;
     chat::Room room_;

@@ -178,8 +178,12 @@ std::size_t put_text_frame_header(unsigned char* out, std::size_t length) {
 
 void WebSocketSession::start_write() {
     if (torn_down_) return;
+    auto& gate = ws_.next_layer();
+    // A pong or close frame of Beast's goes first; the writer is resumed after it.
+    if (!gate.begin_gathered_write([self = shared_from_this()] { self->start_write(); })) return;
     batch_.clear();
     if (!outbox_.take(batch_, kMaxFramesPerWrite, kMaxBytesPerWrite)) {
+        gate.end_gathered_write({});
         release_write_buffers();
         if (close_when_drained_) close_with(websocket::close_code::going_away);
         return;
@@ -193,21 +197,30 @@ void WebSocketSession::start_write() {
         buffers_.emplace_back(batch_[i]->data(), batch_[i]->size());
     }
     write_started_ = steady_ns(std::chrono::steady_clock::now());
-    asio::async_write(beast::get_lowest_layer(ws_).socket(), buffers_,
+    asio::async_write(gate.next_layer().socket(), buffers_,
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                          self->write_started_ = 0;
-                          self->batch_.clear();
-                          if (ec) {
-                              self->teardown();
-                              return;
-                          }
-                          if (auto reason = std::move(self->close_after_write_)) {
-                              self->close_after_write_.reset();
-                              self->send_close(std::move(*reason));
-                              return;
-                          }
-                          self->start_write();
+                          self->on_gathered_write(ec);
                       });
+}
+
+void WebSocketSession::on_gathered_write(boost::system::error_code ec) {
+    write_started_ = 0;
+    batch_.clear();
+    auto& gate = ws_.next_layer();
+    if (ec) {
+        gate.end_gathered_write({});
+        teardown();
+        return;
+    }
+    if (auto reason = std::move(close_after_write_)) {
+        close_after_write_.reset();
+        gate.end_gathered_write({});
+        send_close(std::move(*reason));
+        return;
+    }
+    if (gate.end_gathered_write([self = shared_from_this()] { self->start_write(); })) {
+        start_write();
+    }
 }
 
 void WebSocketSession::release_write_buffers() {
@@ -284,6 +297,7 @@ void WebSocketSession::teardown() {
     outbox_.close();
     ping_timer_.cancel();
     kill_timer_.cancel();
+    ws_.next_layer().cancel_waits();
     boost::system::error_code ignored;
     beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws_).close();

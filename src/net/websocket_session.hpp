@@ -6,6 +6,7 @@
 #include "chat/protocol.hpp"
 #include "net/chat_service.hpp"
 #include "net/connection.hpp"
+#include "net/gated_stream.hpp"
 #include "net/http_types.hpp"
 #include "net/outbox.hpp"
 
@@ -61,6 +62,7 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
     void on_read(boost::system::error_code ec, std::size_t bytes);
     void handle_parsed(chat::ParseResult parsed);
     void start_write();
+    void on_gathered_write(boost::system::error_code ec);
     void schedule_ping();
     void close_slow();
     void close_with(boost::beast::websocket::close_reason reason);
@@ -68,7 +70,7 @@ class WebSocketSession : public Connection, public std::enable_shared_from_this<
     void release_write_buffers();
     void teardown();
 
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    boost::beast::websocket::stream<GatedStream> ws_;
     boost::beast::flat_buffer buffer_;
     ChatService& service_;
     WebSocketOptions options_;

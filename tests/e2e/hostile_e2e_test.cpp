@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -215,8 +217,12 @@ TEST(HostileE2E, ClientThatNeverReadsIsDroppedWhileOthersGetEverything) {
     EXPECT_TRUE(dropped) << "the client that never reads is still online after " << rounds
                          << " rounds";
     EXPECT_EQ(missing, 0u) << "messages lost among the users who read";
-    EXPECT_LT(rss_after - rss_before, 64 * 1024)
-        << "RSS grew from " << rss_before << " KiB to " << rss_after << " KiB";
+    // A server under AddressSanitizer keeps freed memory in its quarantine: its RSS says
+    // nothing about ours (scripts/test.sh sets BARERTC_E2E_SANITIZED for that run).
+    if (std::getenv("BARERTC_E2E_SANITIZED") == nullptr) {
+        EXPECT_LT(rss_after - rss_before, 64 * 1024)
+            << "RSS grew from " << rss_before << " KiB to " << rss_after << " KiB";
+    }
     std::cerr << "[ never-reads ] dropped after " << rounds << " rounds (" << rounds * 30
               << " messages of 8 KB); RSS " << rss_before << " -> " << rss_after << " KiB\n";
 
@@ -236,16 +242,9 @@ TEST(HostileE2E, ClientThatNeverReadsIsDroppedWhileOthersGetEverything) {
 
 // A client that pings (control frames, answered by the server's WebSocket library) while the
 // server is still writing a backlog to it: the pongs must not cut into the chat frames.
-//
-// SERVER BUG (found here, not fixed): since f1c9fc8 WebSocketSession writes gathered frames
-// with asio::async_write on the raw socket, outside Beast's write lock. Beast still answers a
-// client's ping (and a client's close frame) from inside the read operation, with its own
-// async_write on the same socket. When the raw write is stalled half-way (a client that reads
-// slowly), the pong's bytes land in the middle of a text frame and the client sees a corrupt
-// stream ("frame payload was not valid utf8", then the connection ends). Browsers do not send
-// pings, but bots and proxies may. Enable once the writer and Beast's control frames share
-// one lock (or the session frames its pongs itself).
-TEST(HostileE2E, DISABLED_PingsDuringABacklogKeepTheStreamIntact) {
+// (The session writes gathered frames straight to the socket; net/gated_stream.hpp keeps Beast's
+// pongs out of them. Before that, a pong could land inside a half-written text frame.)
+TEST(HostileE2E, PingsDuringABacklogKeepTheStreamIntact) {
     ServerConfig config;
     config.extra_toml = "\n[Limits]\nMessagesPerSecond = 0\n";
     Server server(config);
