@@ -3,8 +3,9 @@
 #   1. build with warnings as errors (Release) and run the unit and end-to-end tests;
 #   2. run the chat page's browser tests (headless Chromium) against that build;
 #   3. a short soak (mixed load; fails on any lost message);
-#   4. build again under AddressSanitizer + UndefinedBehaviorSanitizer and run every test again;
-#   5. the threaded tests under ThreadSanitizer;
+#   4. build the server and the unit tests again under AddressSanitizer +
+#      UndefinedBehaviorSanitizer and run every unit and end-to-end test against them;
+#   5. the threaded tests under ThreadSanitizer (TSan server, threaded unit tests);
 #   6. a short run of every libFuzzer target.
 # Each stage prints how long it took.
 set -euo pipefail
@@ -36,14 +37,19 @@ scripts/browser-test.sh build-ci
 stage "Soak (short)"
 scripts/soak.sh 20 build-ci
 
-stage "ASan + UBSan build"
+stage "ASan + UBSan build (server and unit tests)"
 # -O1 -g1: instrumented Beast code compiles in less than half the time of -O2 -g, and the
-# reports still carry function names and line numbers.
-scripts/setup.sh build-asan -DBARERTC_WERROR=ON -DBARERTC_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
+# reports still carry function names and line numbers. The end-to-end tests are clients of the
+# server: the ones built above drive the sanitized server (BARERTC_E2E_BINARY).
+cmake -S . -B build-asan -G Ninja -DBARERTC_WERROR=ON -DBARERTC_SANITIZE=ON \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
+ninja -C build-asan barertc unit_tests
 stage "Tests under ASan + UBSan"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+build-asan/unit_tests --gtest_brief=1
+BARERTC_E2E_BINARY="$root/build-asan/barertc" BARERTC_E2E_SANITIZED=1 \
+  ctest --test-dir build-ci -R 'E2E\.' --output-on-failure -j "$jobs"
+unset ASAN_OPTIONS UBSAN_OPTIONS
 
 stage "ThreadSanitizer"
 scripts/tsan.sh build-tsan
