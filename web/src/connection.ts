@@ -1,4 +1,4 @@
-// The WebSocket to /ws with automatic reconnects: exponential backoff with full jitter, so a
+// The WebSocket to /ws with automatic reconnects: exponential backoff with jitter, so a
 // restarted server is not hit by every page at the same instant (protocol.md §19).
 
 import type { ConnState, ProtocolMessage } from './store';
