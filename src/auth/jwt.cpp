@@ -126,6 +126,8 @@ std::optional<std::int64_t> numeric_date(const boost::json::value& v) {
         return static_cast<std::int64_t>(std::min(u, kMax));
     }
     if (v.is_double()) {
+        // JSON has no NaN, but the parser turns `0e751` (zero, as Go reads it) into 0 × ∞.
+        if (std::isnan(v.get_double())) return 0;
         const double f = std::floor(v.get_double());
         // 2^63 as a double; anything at or beyond it cannot be represented.
         constexpr double kLimit = 9223372036854775808.0;

@@ -152,6 +152,19 @@ TEST(ClaimsFromJson, TypesAndUnknownClaims) {
     EXPECT_EQ(c->iat, -2);  // towards the past
 }
 
+// Found by fuzz_jwt: the JSON parser reads `0e751` as 0 × ∞ = NaN, and converting that to an
+// integer was undefined behaviour. It is zero (as Go reads it).
+TEST(ClaimsFromJson, ZeroWithAHugeExponentIsZero) {
+    std::string error;
+    const auto c = claims_from_json(
+        bj::parse(R"({"sub":"a","nbf":0e751,"exp":0e400,"iat":0E+999})").as_object(), error);
+    ASSERT_TRUE(c) << error;
+    EXPECT_EQ(c->nbf, 0);
+    EXPECT_EQ(c->exp, 0);
+    EXPECT_EQ(c->iat, 0);
+    EXPECT_TRUE(verify(hs256(R"({"sub":"a","nbf":0e751})"), kSecret, kNow).ok);
+}
+
 TEST(ClaimsFromJson, KeysMatchCaseInsensitivelyLikeGo) {
     std::string error;
     const auto c =
