@@ -7,7 +7,9 @@
 #
 #   scripts/fuzz.sh [seconds-per-target (10)] [build-dir (build-fuzz)]
 #
-# Environment: JOBS (ninja parallelism, 2), FUZZ_TARGETS (space-separated names such as
+# Environment: FUZZ_SEED (libFuzzer's -seed; scripts/test.sh fixes it so that CI's short run
+# mutates the same way every time, and a new finding comes from a code change, not from luck),
+# JOBS (ninja parallelism, 2), FUZZ_TARGETS (space-separated names such as
 # "room jwt" to run only those), FUZZ_KEEP_CORPUS=dir (copy the grown corpora there).
 set -euo pipefail
 
@@ -76,7 +78,9 @@ for n in $names; do
     [ -f "$root/fuzz/dict/$n.dict" ] && dict=("-dict=$root/fuzz/dict/$n.dict")
     log="$work/$n.log"
     rc=0
-    "$build/fuzz/fuzz_$n" "$corpus" "${dict[@]}" -max_total_time="$seconds" \
+    seed=()
+    [ -n "${FUZZ_SEED:-}" ] && seed=("-seed=$FUZZ_SEED")
+    "$build/fuzz/fuzz_$n" "$corpus" "${dict[@]}" "${seed[@]}" -max_total_time="$seconds" \
         -max_len="${max_len[$n]:-4096}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         -close_fd_mask=1 -artifact_prefix="$artifacts/$n-" >"$log" 2>&1 || rc=$?
     execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"
