@@ -16,17 +16,6 @@ namespace barertc::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 
-Response make_response(const Request& req, http::status status, std::string_view content_type,
-                       std::string body) {
-    Response res{status, req.version()};
-    res.set(http::field::server, "BareRTC-cpp");
-    if (!content_type.empty()) res.set(http::field::content_type, content_type);
-    res.keep_alive(req.keep_alive());
-    res.body() = std::move(body);
-    res.prepare_payload();
-    return res;
-}
-
 namespace {
 
 // The host part of an Origin such as "https://example.com:8080" → "example.com:8080".
