@@ -2,8 +2,8 @@
 
 #include "bench.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include "auth/jwt.hpp"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -23,33 +23,6 @@
 namespace bench {
 
 namespace {
-
-std::string base64url(std::string_view data) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    out.reserve((data.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(data[k]); };
-    for (; i + 2 < data.size(); i += 3) {
-        const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-    }
-    if (data.size() - i == 1) {
-        const unsigned v = byte(i) << 16;
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-    } else if (data.size() - i == 2) {
-        const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8);
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-    }
-    return out;
-}
 
 std::string read_file(const std::string& path) {
     std::ifstream f(path);
@@ -72,17 +45,13 @@ std::vector<std::string> stat_fields(int pid) {
 }  // namespace
 
 std::string make_jwt(std::string_view sub, std::string_view secret) {
-    const auto now = static_cast<long long>(std::time(nullptr));
-    const std::string header = base64url(R"({"alg":"HS256","typ":"JWT"})");
-    const std::string claims = base64url(
-        "{\"sub\":\"" + std::string(sub) + "\",\"iat\":" + std::to_string(now - 10) +
-        ",\"nbf\":" + std::to_string(now - 10) + ",\"exp\":" + std::to_string(now + 3600) + "}");
-    const std::string input = header + "." + claims;
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." + base64url(std::string_view(reinterpret_cast<const char*>(mac), len));
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    barertc::auth::Claims claims;
+    claims.sub = std::string(sub);
+    claims.iat = now - 10;
+    claims.nbf = now - 10;
+    claims.exp = now + 3600;
+    return barertc::auth::sign(claims, secret);
 }
 
 #ifdef BARERTC_BENCH_JPEG
